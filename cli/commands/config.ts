@@ -1,0 +1,27 @@
+// protea config: the settings, their defaults and current values.
+import type { Command } from 'commander';
+import { SETTINGS, config } from '../../lib/config.js';
+
+/** The README's configuration table (a unit test keeps the README in step with SETTINGS). */
+export function settingsMarkdown(): string {
+  const rows = Object.values(SETTINGS).map((s) => `| \`${s.env}\` | \`${s.default || '(unset)'}\` | ${s.doc} |`);
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}
+
+export function registerConfig(program: Command): void {
+  program
+    .command('config')
+    .description('print every PROTEA_* setting with its current value (validated) and default')
+    .option('--markdown', 'print the documentation table instead')
+    .action((opts: { markdown?: boolean }) => {
+      if (opts.markdown) {
+        console.log(settingsMarkdown());
+        return;
+      }
+      const cfg = config() as unknown as Record<string, unknown>;
+      for (const [name, s] of Object.entries(SETTINGS)) {
+        const v = cfg[name];
+        console.log(`${s.env.padEnd(30)} ${Array.isArray(v) ? v.join(',') : String(v)}${process.env[s.env] ? '' : '   (default)'}`);
+      }
+    });
+}

@@ -1,0 +1,120 @@
+// protea produce fasta | gaf | obo | taxonomy: files onto the ingest topics, one job per run.
+import path from 'node:path';
+import type { Command } from 'commander';
+import { ProteaError } from '../../lib/errors.js';
+import { uuidv7 } from '../../lib/ids.js';
+import { TopicProducer } from '../../lib/topic-producer.js';
+import type { IngestFastaRecord, IngestGafRecord, IngestOboRecord, IngestTaxonomyRecord } from '../../schemas/generated/types.js';
+import { KEYS } from '../../topics/catalogue.js';
+import { produce, type ProduceReport, type ProduceRun } from '../../topics/produce.js';
+import { readFasta, type FastaRecordValue } from '../../topics/readers/fasta.js';
+import { readGaf, type GafRecordValue } from '../../topics/readers/gaf.js';
+import { readObo, type OboRecordValue } from '../../topics/readers/obo.js';
+import { readTaxonomy, type TaxonomyRecordValue } from '../../topics/readers/taxonomy.js';
+
+export function fastaRun(file: string, opts: { source?: string; querySet?: string }): ProduceRun<FastaRecordValue, IngestFastaRecord> {
+  const querySetId = opts.querySet ? uuidv7() : null;
+  return {
+    operation: 'produce.fasta',
+    topicId: 'ingest.fasta',
+    label: path.basename(file),
+    items: readFasta(file),
+    payload: { file, source: opts.source ?? 'uniprot', query_set: opts.querySet ?? null, query_set_id: querySetId },
+    toMessage: (item, jobId) => ({
+      key: item.key ?? KEYS.ingestFasta(item.value.header.split(/\s/)[0] ?? ''),
+      value: { ...item.value, source: opts.source ?? 'uniprot', query_set_id: querySetId, query_set_name: opts.querySet ?? null, job_id: jobId },
+    }),
+  };
+}
+
+export function gafRun(file: string, opts: { source: string; version: string; ontology: string }): ProduceRun<GafRecordValue, IngestGafRecord> {
+  return {
+    operation: 'produce.gaf',
+    topicId: 'ingest.gaf',
+    label: path.basename(file),
+    items: readGaf(file),
+    payload: { file, source: opts.source, source_version: opts.version, obo_version: opts.ontology },
+    toMessage: (item, jobId) => ({
+      key: KEYS.ingestGaf({ source: opts.source, source_version: opts.version, db_object_id: item.value.db_object_id }),
+      value: { ...item.value, source: opts.source, source_version: opts.version, obo_version: opts.ontology, job_id: jobId },
+    }),
+  };
+}
+
+export function oboRun(file: string, opts: { url?: string; version?: string }): ProduceRun<OboRecordValue, IngestOboRecord> {
+  return {
+    operation: 'produce.obo',
+    topicId: 'ingest.obo',
+    label: path.basename(file),
+    items: readObo(file, { ...(opts.url ? { url: opts.url } : {}), ...(opts.version ? { version: opts.version } : {}) }),
+    payload: { file, url: opts.url ?? null },
+    toMessage: (item, jobId) => ({ key: item.key ?? KEYS.ingestObo(item.value), value: { ...item.value, job_id: jobId } }),
+  };
+}
+
+export function taxonomyRun(nodes: string, names: string): ProduceRun<TaxonomyRecordValue, IngestTaxonomyRecord> {
+  return {
+    operation: 'produce.taxonomy',
+    topicId: 'ingest.taxonomy',
+    label: path.basename(nodes),
+    items: readTaxonomy(nodes, names),
+    payload: { nodes, names },
+    toMessage: (item, jobId) => ({ key: item.key ?? KEYS.ingestTaxonomy(item.value), value: { ...item.value, job_id: jobId } }),
+  };
+}
+
+function summary(r: ProduceReport): string {
+  const lines = [`job ${r.jobId}: ${r.sent} records → ${r.topic}, ${r.rejected} rejected, ${r.notes} skipped with a note, in ${(r.ms / 1000).toFixed(1)} s`];
+  for (const x of r.examples) lines.push(`  rejected ${x.file}:${x.line}: ${x.field ? `${x.field}: ` : ''}${x.reason}`);
+  if (r.rejected > r.examples.length) lines.push(`  … ${r.rejected - r.examples.length} more in the ingest dead-letter topic`);
+  return lines.join('\n');
+}
+
+async function runAndReport<V, O>(run: ProduceRun<V, O>): Promise<void> {
+  const producer = new TopicProducer();
+  try {
+    const report = await produce(run, { producer });
+    console.log(summary(report));
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export function registerProduce(program: Command): void {
+  const cmd = program.command('produce').description('stream input files (plain or gzip) onto the ingest topics; each run is a job');
+
+  cmd
+    .command('fasta')
+    .description('FASTA sequences onto protea.ingest.fasta (UniProt headers parsed by the dedup stage)')
+    .argument('<file>', 'FASTA file, plain or gzip')
+    .option('--query-set <name>', 'make the entries a query set of this name (for prediction jobs)')
+    .option('--source <source>', 'where the sequences come from (uniprot, upload, cafa, …)', 'uniprot')
+    .action(async (file: string, opts: { querySet?: string; source?: string }) => runAndReport(fastaRun(file, opts)));
+
+  cmd
+    .command('gaf')
+    .description('GAF 2.1/2.2 annotations onto protea.ingest.gaf as one annotation set')
+    .argument('<file>', 'GAF file, plain or gzip')
+    .requiredOption('--source <source>', 'annotation source: goa, quickgo, …')
+    .requiredOption('--version <version>', 'version of the source release, e.g. 2024-01-17')
+    .requiredOption('--ontology <obo_version>', 'the ontology release (data-version) the annotations are pinned to')
+    .action(async (file: string, opts: { source: string; version: string; ontology: string }) => runAndReport(gafRun(file, opts)));
+
+  cmd
+    .command('obo')
+    .description('a GO release (OBO 1.4) onto protea.ingest.obo: one message per term, then the release header')
+    .argument('<file>', 'OBO file, plain or gzip')
+    .option('--url <url>', 'where the release was downloaded from (recorded as obo_url)')
+    .option('--obo-version <version>', 'release version when the file has no data-version header')
+    .action(async (file: string, opts: { url?: string; oboVersion?: string }) => runAndReport(oboRun(file, { ...(opts.url ? { url: opts.url } : {}), ...(opts.oboVersion ? { version: opts.oboVersion } : {}) })));
+
+  cmd
+    .command('taxonomy')
+    .description('NCBI taxonomy (nodes.dmp + names.dmp) onto protea.ingest.taxonomy')
+    .argument('<nodes>', 'nodes.dmp, plain or gzip')
+    .argument('<names>', 'names.dmp, plain or gzip')
+    .action(async (nodes: string, names: string) => {
+      if (path.resolve(nodes) === path.resolve(names)) throw new ProteaError('USAGE', 'nodes and names must be two different files', { file: nodes });
+      await runAndReport(taxonomyRun(nodes, names));
+    });
+}

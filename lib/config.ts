@@ -1,0 +1,123 @@
+// The one place that reads PROTEA_* environment variables. Everything else
+// receives a frozen Config, so a process never sees two different settings.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ProteaError } from './errors.js';
+
+// lib/ in the sources, dist/lib/ once compiled: the project root is one or two levels up.
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const PROJECT_ROOT = path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '..', '..') : path.resolve(here, '..');
+
+type Kind = 'string' | 'int' | 'url' | 'list' | 'enum';
+
+export interface Setting {
+  readonly env: string;
+  readonly kind: Kind;
+  readonly default: string;
+  readonly doc: string;
+  readonly values?: readonly string[];
+}
+
+// The documented defaults: README's configuration table is generated from this list.
+export const SETTINGS = {
+  kafkaBrokers: { env: 'PROTEA_KAFKA_BROKERS', kind: 'list', default: '127.0.0.1:9092', doc: 'Kafka bootstrap servers, comma-separated host:port. The local stack listens on the first one.' },
+  kafkaControllerPort: { env: 'PROTEA_KAFKA_CONTROLLER_PORT', kind: 'int', default: '9093', doc: 'KRaft controller port of the local stack broker.' },
+  kafkaClientId: { env: 'PROTEA_KAFKA_CLIENT_ID', kind: 'string', default: 'protea', doc: 'Kafka client id prefix.' },
+  kafkaVersion: { env: 'PROTEA_KAFKA_VERSION', kind: 'string', default: '3.9.1', doc: 'Apache Kafka version the local stack fetches from Maven Central.' },
+  registryUrl: { env: 'PROTEA_REGISTRY_URL', kind: 'url', default: 'http://127.0.0.1:8080/apis/ccompat/v7', doc: 'Confluent-compatible schema registry API (Apicurio: /apis/ccompat/v7).' },
+  registryVersion: { env: 'PROTEA_REGISTRY_VERSION', kind: 'string', default: '3.0.9', doc: 'Apicurio Registry version the local stack fetches from Maven Central.' },
+  dbUrl: { env: 'PROTEA_DB_URL', kind: 'url', default: 'postgres://postgres@127.0.0.1:5432/protea', doc: 'PostgreSQL connection string; the database is created on demand by the stack.' },
+  topicNamespace: { env: 'PROTEA_TOPIC_NAMESPACE', kind: 'string', default: 'protea', doc: 'Prefix of every topic name (tests use a fresh one each).' },
+  stateDir: { env: 'PROTEA_STATE_DIR', kind: 'string', default: '.protea', doc: 'Local stack state, logs and cached jars (relative to the project root).' },
+  javaHome: { env: 'PROTEA_JAVA_HOME', kind: 'string', default: '', doc: 'JDK used by the local stack (default: JAVA_HOME, then java on PATH).' },
+  kafkaHeap: { env: 'PROTEA_KAFKA_HEAP', kind: 'string', default: '768m', doc: 'Max heap of the local Kafka broker.' },
+  registryHeap: { env: 'PROTEA_REGISTRY_HEAP', kind: 'string', default: '512m', doc: 'Max heap of the local schema registry.' },
+  stackTimeoutMs: { env: 'PROTEA_STACK_TIMEOUT_MS', kind: 'int', default: '120000', doc: 'How long stack up waits for each health check.' },
+  logLevel: { env: 'PROTEA_LOG_LEVEL', kind: 'enum', default: 'info', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], doc: 'pino log level.' },
+  metricsPort: { env: 'PROTEA_METRICS_PORT', kind: 'int', default: '9464', doc: 'Port of the Prometheus /metrics endpoint of `protea pipeline` (0 = off).' },
+} as const satisfies Record<string, Setting>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+export interface Config {
+  readonly kafkaBrokers: readonly string[];
+  readonly kafkaControllerPort: number;
+  readonly kafkaClientId: string;
+  readonly kafkaVersion: string;
+  readonly registryUrl: string;
+  readonly registryVersion: string;
+  readonly dbUrl: string;
+  readonly topicNamespace: string;
+  readonly stateDir: string;
+  readonly javaHome: string;
+  readonly kafkaHeap: string;
+  readonly registryHeap: string;
+  readonly stackTimeoutMs: number;
+  readonly logLevel: string;
+  readonly metricsPort: number;
+}
+
+function invalid(setting: Setting, raw: string, why: string): ProteaError {
+  return new ProteaError('CONFIG_INVALID', `${setting.env}=${JSON.stringify(raw)}: ${why}`, {
+    field: setting.env,
+    hint: `${setting.env}: ${setting.doc} Unset it for the default ${JSON.stringify(setting.default)}.`,
+  });
+}
+
+function parse(setting: Setting, raw: string): string | number | readonly string[] {
+  switch (setting.kind) {
+    case 'int': {
+      if (!/^\d+$/.test(raw)) throw invalid(setting, raw, 'expected a non-negative integer');
+      return Number(raw);
+    }
+    case 'url': {
+      try {
+        new URL(raw);
+      } catch {
+        throw invalid(setting, raw, 'not a valid URL');
+      }
+      return raw.replace(/\/+$/, '');
+    }
+    case 'list': {
+      const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+      if (items.length === 0) throw invalid(setting, raw, 'expected at least one host:port');
+      for (const item of items) {
+        if (!/^[^:\s]+:\d+$/.test(item)) throw invalid(setting, raw, `"${item}" is not host:port`);
+      }
+      return Object.freeze(items);
+    }
+    case 'enum': {
+      if (!setting.values?.includes(raw)) throw invalid(setting, raw, `expected one of ${setting.values?.join(', ')}`);
+      return raw;
+    }
+    default:
+      return raw;
+  }
+}
+
+/** Reads, validates and freezes the configuration from an environment (process.env by default). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const out: Record<string, unknown> = {};
+  for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, Setting][]) {
+    const raw = env[setting.env];
+    out[name] = parse(setting, raw === undefined || raw === '' ? setting.default : raw);
+  }
+  if (!/^[A-Za-z0-9._-]+$/.test(out.topicNamespace as string)) {
+    throw invalid(SETTINGS.topicNamespace, out.topicNamespace as string, 'only letters, digits, ".", "_" and "-" are legal in Kafka topic names');
+  }
+  out.stateDir = path.resolve(PROJECT_ROOT, out.stateDir as string);
+  return Object.freeze(out) as unknown as Config;
+}
+
+let cached: Config | undefined;
+/** The process-wide configuration, read once. */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}
+
+/** host and port of a "host:port" string. */
+export function hostPort(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(':');
+  return { host: address.slice(0, i), port: Number(address.slice(i + 1)) };
+}

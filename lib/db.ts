@@ -1,0 +1,59 @@
+// Database access for the whole project: slonik for queries, a plain pg pool
+// for COPY (slonik has no COPY API). Nothing else imports pg or slonik's
+// createPool, so connection settings live in one place.
+import pg from 'pg';
+import { createPool, sql, type DatabasePool } from 'slonik';
+import { config } from './config.js';
+import { classify } from './errors.js';
+
+export { sql };
+export type { DatabasePool };
+
+export async function createQueryPool(url: string = config().dbUrl, options: { maximumPoolSize?: number } = {}): Promise<DatabasePool> {
+  try {
+    return await createPool(url, { maximumPoolSize: options.maximumPoolSize ?? 10, captureStackTrace: false });
+  } catch (err) {
+    throw classify(err, { component: 'postgresql', hint: `Could not connect to ${redact(url)}: start the stack (protea stack up) or fix PROTEA_DB_URL.` });
+  }
+}
+
+/** A pg pool whose clients run COPY streams (pg-copy-streams). */
+export function createCopyPool(url: string = config().dbUrl, max = 4): pg.Pool {
+  return new pg.Pool({ connectionString: url, max });
+}
+
+/** The URL with its password hidden, for messages and logs. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/** The same server, another database (e.g. the maintenance db 'postgres'). */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+export function databaseName(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'postgres';
+}
+
+/**
+ * One short-lived connection for administrative statements that slonik's pool
+ * is not made for (CREATE DATABASE on the maintenance database, health probes).
+ */
+export async function adminQuery<T>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}

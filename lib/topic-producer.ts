@@ -1,0 +1,94 @@
+// A typed producer: values are Avro-encoded through the registry under the
+// topic's `<topic>-value` subject, keys are UTF-8 strings, sends are batched.
+import type { Kafka, Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners } from 'kafkajs';
+import { ProteaError, classify } from './errors.js';
+import { createKafkaClient } from './kafka-client.js';
+import { AvroRegistry } from './schema-registry.js';
+
+/** Messages per kafkajs send() call. */
+const SEND_CHUNK = 1000;
+
+export interface OutgoingRecord<T> {
+  key: string;
+  value: T;
+  headers?: Record<string, string>;
+  partition?: number;
+}
+
+export interface TopicProducerOptions {
+  kafka?: Kafka;
+  registry?: AvroRegistry;
+  /**
+   * Idempotent producer (retries never duplicate within a session). Off by
+   * default: delivery is at-least-once with deterministic keys and the sinks
+   * absorb duplicates; in-flight requests are limited to 1 so order holds.
+   */
+  idempotent?: boolean;
+}
+
+export class TopicProducer {
+  private readonly producer: Producer;
+  readonly registry: AvroRegistry;
+  private connected = false;
+
+  constructor(opts: TopicProducerOptions = {}) {
+    const kafka = opts.kafka ?? createKafkaClient();
+    this.registry = opts.registry ?? new AvroRegistry();
+    // The Java client's murmur2 partitioner: a key lands on the same partition whoever produces it.
+    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: opts.idempotent ?? false, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  }
+
+  async connect(): Promise<void> {
+    if (this.connected) return;
+    try {
+      await this.producer.connect();
+    } catch (err) {
+      throw classify(err, { component: 'kafka' });
+    }
+    this.connected = true;
+  }
+
+  /** Encodes and sends the records to one topic; resolves once the broker acknowledged them all. */
+  async send<T>(topic: string, records: readonly OutgoingRecord<T>[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.connect();
+    const subject = `${topic}-value`;
+    const messages = await Promise.all(
+      records.map(async (r) => ({
+        key: r.key,
+        value: await this.registry.encode(subject, r.value, { topic }),
+        ...(r.headers ? { headers: r.headers } : {}),
+        ...(r.partition === undefined ? {} : { partition: r.partition }),
+      })),
+    );
+    try {
+      // kafkajs 2.2.4 groups one send()'s messages by partition in O(n^2): send
+      // in chunks. No compression: gzip cost more CPU than the bytes it saved on
+      // this path (bench/RESULTS.md).
+      for (let i = 0; i < messages.length; i += SEND_CHUNK) {
+        await this.producer.send({ topic, messages: messages.slice(i, i + SEND_CHUNK), compression: CompressionTypes.None, acks: -1 });
+      }
+    } catch (err) {
+      const e = classify(err, { component: 'kafka', topic });
+      throw e.key === 'KAFKA_UNAVAILABLE' ? new ProteaError('KAFKA_PRODUCE_FAILED', e.message, { topic }, { cause: err, retriable: e.retriable }) : e;
+    }
+  }
+
+  /** Raw bytes, already encoded (dead-letter topics keep the original bytes). */
+  async sendRaw(topic: string, messages: { key: Buffer | string | null; value: Buffer; headers?: Record<string, string | Buffer> }[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.connect();
+    try {
+      await this.producer.send({ topic, messages, acks: -1 });
+    } catch (err) {
+      throw classify(err, { component: 'kafka', topic });
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    if (!this.connected) return;
+    this.connected = false;
+    await this.producer.disconnect();
+  }
+}

@@ -1,0 +1,751 @@
+// The sink runner every sink reuses: one topic into PostgreSQL, exactly once.
+//
+// Transaction (writeBatch), per chunk of one partition's batch, on ONE pg client
+// of the copy pool:
+//   BEGIN
+//   fence:  UPDATE sink_offsets SET next_offset = <next>
+//            WHERE sink = .. AND topic = .. AND partition = .. AND next_offset = <expected>
+//           (0 rows: insert the row on first use, ON CONFLICT DO NOTHING, and
+//           re-check; still 0 rows: another writer moved the partition on, i.e.
+//           this one is stale -> ROLLBACK, SINK_FENCED)
+//   COPY    the decoded rows (kafka offset first) into the session's staging table
+//   rejects the mapping's optional check (SinkMapping.rejects): staged records
+//           the merge must not write (a GO id unknown to the ontology, say)
+//           are deleted from staging and become dead letters; a reject the
+//           record is not to blame for (flagged retriable: a release not
+//           loaded yet) rolls the transaction back and retries it instead
+//   merge   the mapping's statements: INSERT .. SELECT .. FROM staging
+//           ON CONFLICT (natural key) DO UPDATE/NOTHING, last offset wins
+//   job     dead letters of a mapping with jobProgressOnDeadLetters count
+//           toward their job (progress_current, a job_event each), as
+//           jobProgress() counts the landed rows, so a job with rejects completes
+//   dead letters (undecodable records, unmappable ones, rejects, rows
+//           PostgreSQL refused) sent to dlq.sinks and acknowledged
+//   COMMIT
+// The fence comes first: the offsets row lock then orders writers of one
+// partition (a stale writer waits there and fails before doing any work, and
+// never competes with the owner for target rows), and the offset moves in the
+// same transaction as the rows, whichever statement comes first. A crash at
+// any point before COMMIT leaves neither rows nor offset; after it, both.
+//
+// A COPY or merge that PostgreSQL refuses with a data or constraint error
+// (SQLSTATE classes 22, 23) is bisected inside the transaction: each half is
+// retried under a savepoint until the refused rows are single; those go to
+// the DLQ and the rest land, and the offset still moves past all of them in
+// the same transaction. Any other non-retriable error is a bug (of a merge
+// statement, say) and is thrown, never dead-lettered. Retriable errors
+// (PostgreSQL or Kafka away, serialization failures and deadlocks, a fence)
+// roll back and are retried with capped exponential backoff; a fence rereads
+// the stored offset first. Dead letters are at-least-once: a crash after their
+// send and before COMMIT sends them again (same source topic/partition/offset).
+//
+// Offsets live in PostgreSQL only (autoCommit off). On every assignment
+// (kafkajs' GROUP_JOIN event, whose payload carries memberAssignment) the
+// runner reads the stored offsets of its partitions and seeks there; batches
+// that kafkajs fetched before the seek applied are stale (isStale()) and
+// dropped. Records below the stored offset that arrive anyway are skipped. A
+// batch that starts above the stored offset makes the runner seek back to the
+// stored offset once: if the refetched batch still starts there, the records
+// in between are gone (compaction, retention), not skipped by us.
+//
+// Shutdown: stop() lets the in-flight transaction finish (commit or roll back;
+// never half) and abandons the rest of the batch, or, after the grace period,
+// cuts the connection, which rolls the transaction back; then the consumer
+// leaves the group and the clients disconnect.
+import { performance } from 'node:perf_hooks';
+import type { Kafka } from 'kafkajs';
+import { config } from '../lib/config.js';
+import { copyRows, copyRowsBinary, runSql, type BinaryType, type CopyValue, type PgClient, type PgPool, type SqlStatement } from '../lib/copy.js';
+import { createCopyPool, createQueryPool, sql, type DatabasePool } from '../lib/db.js';
+import { CATALOGUE, ProteaError, classify, type ErrorName } from '../lib/errors.js';
+import { createKafkaClient } from '../lib/kafka-client.js';
+import { logger } from '../lib/log.js';
+import { AvroRegistry } from '../lib/schema-registry.js';
+import { TopicConsumer, type BatchContext, type IncomingRecord } from '../lib/topic-consumer.js';
+import { TopicProducer } from '../lib/topic-producer.js';
+import type { DeadLetterRecord } from '../schemas/generated/types.js';
+import { dlqFor, subjectFor, topicName } from '../topics/catalogue.js';
+
+/** How one topic lands in PostgreSQL. */
+export interface SinkMapping<T> {
+  /** sink name: sink_offsets.sink, the default consumer group suffix, logs */
+  name: string;
+  /** catalogue topic id, e.g. 'sequences' */
+  topic: string;
+  /**
+   * The staging table: a session TEMP table (`CREATE TEMP TABLE IF NOT EXISTS
+   * <table> (kafka_offset bigint NOT NULL, <columns>) ON COMMIT DELETE ROWS`),
+   * so it is private to the connection and empty at every transaction's start.
+   * The runner prepends kafka_offset: merges order by it so the last record of
+   * a key wins.
+   */
+  staging: { table: string; columns: string };
+  /** staging columns the row values fill, in order (kafka_offset excluded) */
+  columns: readonly string[];
+  /** binary COPY with these column types (kafka_offset's int8 excluded); text COPY when absent */
+  binaryTypes?: readonly BinaryType[];
+  /** the row of a record; throws a (non-retriable) ProteaError for a record that cannot be mapped */
+  toRow(record: T): CopyValue[];
+  /**
+   * Statements run in order after the COPY, from staging into the target:
+   * INSERT .. SELECT DISTINCT ON (key) .. ORDER BY key, kafka_offset DESC
+   * ON CONFLICT (natural key) DO UPDATE/NOTHING. They must be idempotent and
+   * deterministic: a redelivered batch changes nothing.
+   */
+  merge: readonly SqlStatement[];
+  /**
+   * Optional check run after the COPY and before the merge, returning the
+   * staged records the merge must not write, one row each:
+   *   kafka_offset bigint, reason text, and optionally field text,
+   *   code text (an error catalogue name, default SINK_WRITE_FAILED),
+   *   retriable boolean, hint text.
+   * The runner deletes them from staging and dead-letters them in the same
+   * transaction as the good rows (the offset moves past them). A row with
+   * retriable = true is not the record's fault (e.g. the ontology release it
+   * names is not loaded yet): the runner throws it as a retriable ProteaError,
+   * the transaction rolls back and is retried with backoff, nothing is
+   * dead-lettered. The statement must be read-only and deterministic.
+   */
+  rejects?: SqlStatement;
+  /**
+   * Count this sink's dead letters toward their job (jobId(), else the
+   * protea-job-id header): progress_current += 1 and a 'dead_letter'
+   * job_event each, in the batch's transaction, for sinks whose landed records
+   * count toward their job (jobProgress), so a job with dead letters completes.
+   */
+  jobProgressOnDeadLetters?: boolean;
+  /** job of a record, for its dead letter (the protea-job-id header otherwise) */
+  jobId?(record: T): string | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** File and line of an ingest record (they carry source_file and line), for its dead letter. */
+function inputPosition(value: unknown): { file: string | null; line: number | null } {
+  const v = value as { source_file?: unknown; line?: unknown } | undefined;
+  return {
+    file: typeof v?.source_file === 'string' ? v.source_file : null,
+    line: typeof v?.line === 'number' ? v.line : null,
+  };
+}
+
+/** The job of a record (the mapping's jobId(), else its protea-job-id header), or null. */
+export function jobIdOf<T>(mapping: SinkMapping<T>, record: IncomingRecord<T>): string | null {
+  return (record.value !== undefined ? mapping.jobId?.(record.value) : null) ?? record.headers['protea-job-id'] ?? null;
+}
+
+interface RejectRow {
+  kafka_offset: string | number;
+  reason?: string | null;
+  field?: string | null;
+  code?: string | null;
+  retriable?: boolean | null;
+  hint?: string | null;
+}
+
+const isErrorName = (code: unknown): code is ErrorName => typeof code === 'string' && Object.hasOwn(CATALOGUE, code);
+
+/** Where a test may crash the writer (PROTEA_FAULT_CRASH in sinks/main.ts). */
+export type FaultPoint = 'after-copy' | 'after-merge' | 'before-commit';
+export type FaultHook = (point: FaultPoint, at: { topic: string; partition: number; expected: string; next: string }) => void | Promise<void>;
+
+/** Counters the lead wires into Prometheus. Plain numbers, only ever increased (but last*). */
+export interface SinkMetrics {
+  /** committed transactions */
+  batches: number;
+  /** records merged (before key dedup) in committed transactions */
+  recordsWritten: number;
+  /** records below the stored offset, not written again */
+  recordsSkipped: number;
+  /** records sent to the DLQ in committed transactions */
+  deadLettered: number;
+  /** transactions rolled back by the fence */
+  fenced: number;
+  /** retries after retriable errors (fences excluded) */
+  retries: number;
+  /** transactions in which a refused COPY/merge was bisected */
+  bisections: number;
+  /** seeks back to a stored offset (assignment, or a batch past it) */
+  seeks: number;
+  /** wall time of the last committed transaction, ms */
+  lastBatchMs: number;
+  /** wall time of all committed transactions, ms (rates: recordsWritten / batchMsTotal) */
+  batchMsTotal: number;
+  /** records of the last committed transaction */
+  lastBatchRecords: number;
+}
+
+export function newMetrics(): SinkMetrics {
+  return { batches: 0, recordsWritten: 0, recordsSkipped: 0, deadLettered: 0, fenced: 0, retries: 0, bisections: 0, seeks: 0, lastBatchMs: 0, batchMsTotal: 0, lastBatchRecords: 0 };
+}
+
+/** A record that goes to the DLQ, and why. */
+export interface DeadLetter<T> {
+  record: IncomingRecord<T>;
+  error: ProteaError;
+}
+
+export interface PartitionBatch<T> {
+  topic: string;
+  partition: number;
+  /** the stored next_offset this writer believes in */
+  expected: bigint;
+  /** the offset after the batch: stored on commit */
+  next: bigint;
+  records: readonly IncomingRecord<T>[];
+}
+
+export interface WriteOptions<T> {
+  /** sends and awaits the acknowledgement (inside the transaction, before COMMIT) */
+  sendDeadLetters(letters: readonly DeadLetter<T>[]): Promise<void>;
+  fault?: FaultHook;
+}
+
+export interface WriteResult {
+  written: number;
+  deadLettered: number;
+  bisected: boolean;
+  ms: number;
+}
+
+// Data exceptions (22xxx) and integrity violations (23xxx) belong to rows;
+// every other non-retriable SQLSTATE is a bug of the statement itself.
+const ROW_SQLSTATE = /^(22|23)/;
+
+// pg reports a dropped connection without a SQLSTATE or errno: it is PostgreSQL going away.
+const CONNECTION_LOST = /Connection terminated|connection error|not queryable|Client was closed|timeout exceeded when trying to connect/i;
+
+/** classify(), plus pg's connection-loss errors as DB_UNAVAILABLE (retriable). */
+export function classifySinkError(err: unknown, context: { topic?: string; partition?: number } = {}): ProteaError {
+  const e = classify(err, context);
+  if (e.key === 'INTERNAL' && CONNECTION_LOST.test(e.message)) return new ProteaError('DB_UNAVAILABLE', e.message, { ...context, component: 'postgresql' }, { cause: err });
+  return e;
+}
+
+function sqlstate(e: ProteaError): string | undefined {
+  const s = e.context.sqlstate;
+  return typeof s === 'string' ? s : undefined;
+}
+
+function reasonOf(err: unknown, e: ProteaError): string {
+  const pgErr = err as { detail?: string; constraint?: string; column?: string; where?: string };
+  const parts = [e.message];
+  if (pgErr?.constraint) parts.push(`constraint ${pgErr.constraint}`);
+  if (pgErr?.column) parts.push(`column ${pgErr.column}`);
+  if (pgErr?.detail) parts.push(pgErr.detail.length > 300 ? `${pgErr.detail.slice(0, 299)}…` : pgErr.detail);
+  return parts.join('; ');
+}
+
+async function storedOffset(client: PgClient, sink: string, topic: string, partition: number): Promise<string | null> {
+  const r = await runSql(client, sql.unsafe`SELECT next_offset::text AS o FROM sink_offsets WHERE sink = ${sink} AND topic = ${topic} AND partition = ${partition}`);
+  return (r.rows[0] as { o: string } | undefined)?.o ?? null;
+}
+
+/**
+ * One exactly-once transaction for one partition: fence, COPY, merge (bisecting
+ * refused rows into dead letters), dead letters sent, COMMIT. Throws SINK_FENCED
+ * (rolled back) when the stored offset is not `expected`. Records below
+ * `expected` are ignored. The client is left idle (outside a transaction).
+ */
+export async function writeBatch<T>(client: PgClient, sink: string, mapping: SinkMapping<T>, batch: PartitionBatch<T>, opts: WriteOptions<T>): Promise<WriteResult> {
+  const t0 = performance.now();
+  const at = { topic: batch.topic, partition: batch.partition, expected: batch.expected.toString(), next: batch.next.toString() };
+  const dead: DeadLetter<T>[] = [];
+  const rows: { record: IncomingRecord<T>; row: CopyValue[] }[] = [];
+  for (const record of batch.records) {
+    if (BigInt(record.offset) < batch.expected) continue; // stored already: never written twice
+    const where = { topic: record.topic, partition: record.partition, offset: record.offset };
+    if (record.error || record.value === undefined) {
+      dead.push({ record, error: record.error ?? new ProteaError('AVRO_DECODE_FAILED', 'record has no decoded value', where) });
+      continue;
+    }
+    try {
+      rows.push({ record, row: [record.offset, ...mapping.toRow(record.value)] });
+    } catch (err) {
+      const e = err instanceof ProteaError ? err : new ProteaError('SINK_WRITE_FAILED', `cannot map the record: ${(err as Error)?.message ?? String(err)}`, where, { cause: err });
+      if (e.retriable) throw e;
+      dead.push({ record, error: e.context.offset === undefined ? new ProteaError(e.key, e.message, { ...e.context, ...where }, { cause: e.cause }) : e });
+    }
+  }
+
+  const q = (text: string) => client.query(text);
+  const staging = mapping.staging.table;
+  const columns = ['kafka_offset', ...mapping.columns];
+  const binaryTypes: readonly BinaryType[] | undefined = mapping.binaryTypes ? ['int8', ...mapping.binaryTypes] : undefined;
+  let copied = false;
+  let firstCopy = true;
+  let written = 0;
+  let bisected = false;
+
+  // The mapping's rejects of the staged part: deleted from staging, returned as dead letters.
+  const rejectStaged = async (part: readonly { record: IncomingRecord<T> }[]): Promise<DeadLetter<T>[]> => {
+    const result = await runSql(client, mapping.rejects!);
+    if (result.rows.length === 0) return [];
+    const byOffset = new Map(part.map((p) => [p.record.offset, p.record]));
+    const letters = new Map<string, DeadLetter<T>>();
+    for (const row of result.rows as RejectRow[]) {
+      const offset = String(row.kafka_offset);
+      const record = byOffset.get(offset);
+      if (!record) throw new ProteaError('INTERNAL', `sink ${sink}: its rejects statement returned offset ${offset}, which is not staged`, { topic: batch.topic, partition: batch.partition, offset });
+      if (letters.has(offset)) continue;
+      const context = {
+        topic: record.topic, partition: record.partition, offset,
+        ...(row.field ? { field: row.field } : {}),
+        ...(row.hint ? { hint: row.hint } : {}),
+      };
+      const error = new ProteaError(isErrorName(row.code) ? row.code : 'SINK_WRITE_FAILED', row.reason ?? 'rejected by the sink', context, { retriable: row.retriable === true });
+      if (error.retriable) throw error; // not the record's fault: roll back, retry later
+      letters.set(offset, { record, error });
+    }
+    await runSql(client, sql.unsafe`DELETE FROM ${sql.identifier([staging])} WHERE kafka_offset = ANY(${sql.array([...letters.keys()], 'int8')})`);
+    return [...letters.values()];
+  };
+
+  const attempt = async (part: readonly { record: IncomingRecord<T>; row: CopyValue[] }[]): Promise<void> => {
+    await q('SAVEPOINT sink_rows');
+    try {
+      if (copied) await q(`TRUNCATE ${staging}`);
+      copied = true;
+      const data = part.map((p) => p.row);
+      if (binaryTypes) await copyRowsBinary(client, staging, columns, binaryTypes, data);
+      else await copyRows(client, staging, columns, data);
+      if (firstCopy) {
+        firstCopy = false;
+        await opts.fault?.('after-copy', at);
+      }
+      const rejected = mapping.rejects ? await rejectStaged(part) : [];
+      for (const statement of mapping.merge) await runSql(client, statement);
+      await q('RELEASE SAVEPOINT sink_rows');
+      written += part.length - rejected.length;
+      dead.push(...rejected);
+    } catch (err) {
+      const e = classifySinkError(err, { topic: batch.topic, partition: batch.partition });
+      if (e.retriable) throw e; // the whole transaction is retried
+      await q('ROLLBACK TO SAVEPOINT sink_rows');
+      await q('RELEASE SAVEPOINT sink_rows');
+      const state = sqlstate(e);
+      if (state === undefined || !ROW_SQLSTATE.test(state)) throw e; // not a row's fault: never dead-letter it
+      if (part.length === 1) {
+        const { record } = part[0]!;
+        dead.push({
+          record,
+          error: new ProteaError('SINK_WRITE_FAILED', reasonOf(err, e), { topic: record.topic, partition: record.partition, offset: record.offset, sqlstate: state }, { cause: err }),
+        });
+        return;
+      }
+      bisected = true;
+      const mid = part.length >>> 1;
+      await attempt(part.slice(0, mid)); // lower offsets first: the last record of a key still wins
+      await attempt(part.slice(mid));
+    }
+  };
+
+  await q('BEGIN');
+  try {
+    const fence = () =>
+      runSql(
+        client,
+        sql.unsafe`UPDATE sink_offsets SET next_offset = ${at.next}, updated_at = now()
+                    WHERE sink = ${sink} AND topic = ${batch.topic} AND partition = ${batch.partition} AND next_offset = ${at.expected}`,
+      );
+    let fenced = await fence();
+    if (fenced.rowCount === 0) {
+      await runSql(client, sql.unsafe`INSERT INTO sink_offsets (sink, topic, partition, next_offset) VALUES (${sink}, ${batch.topic}, ${batch.partition}, 0) ON CONFLICT DO NOTHING`);
+      fenced = await fence();
+    }
+    if (fenced.rowCount === 0) {
+      const stored = await storedOffset(client, sink, batch.topic, batch.partition);
+      throw new ProteaError('SINK_FENCED', `sink ${sink}: ${batch.topic}[${batch.partition}] is at offset ${stored ?? '?'}, not ${at.expected}: another writer owns the partition`, {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: at.expected,
+        stored,
+      });
+    }
+    if (rows.length > 0) {
+      await q(`CREATE TEMP TABLE IF NOT EXISTS ${staging} (kafka_offset bigint NOT NULL, ${mapping.staging.columns}) ON COMMIT DELETE ROWS`);
+      await attempt(rows);
+    }
+    await opts.fault?.('after-merge', at);
+    if (dead.length > 0 && mapping.jobProgressOnDeadLetters) await countDeadLetters(client, sink, mapping, dead);
+    if (dead.length > 0) await opts.sendDeadLetters(dead);
+    await opts.fault?.('before-commit', at);
+    await q('COMMIT');
+  } catch (err) {
+    await q('ROLLBACK').catch(() => undefined);
+    throw classifySinkError(err, { topic: batch.topic, partition: batch.partition });
+  }
+  return { written, deadLettered: dead.length, bisected, ms: performance.now() - t0 };
+}
+
+/**
+ * Dead letters of a batch counted toward their jobs, in the batch's
+ * transaction: progress_current += n per job (as jobProgress() does for landed
+ * rows; the job_complete trigger then finishes the job) and one 'dead_letter'
+ * job_event each, with code and reason. Records without a (well-formed) job id
+ * count toward nothing.
+ */
+async function countDeadLetters<T>(client: PgClient, sink: string, mapping: SinkMapping<T>, dead: readonly DeadLetter<T>[]): Promise<void> {
+  const jobs: string[] = [];
+  const codes: string[] = [];
+  const reasons: string[] = [];
+  const fields: string[] = [];
+  for (const { record, error } of dead) {
+    const job = jobIdOf(mapping, record);
+    if (job === null || !UUID.test(job)) continue;
+    jobs.push(job);
+    codes.push(error.code);
+    reasons.push(error.message);
+    fields.push(JSON.stringify({ sink, topic: record.topic, partition: record.partition, offset: record.offset, ...(error.context.field ? { field: error.context.field } : {}) }));
+  }
+  if (jobs.length === 0) return;
+  await runSql(
+    client,
+    sql.unsafe`
+      INSERT INTO job (id, operation, queue_name, progress_current)
+      SELECT job_id, 'pending', 'pending', count(*)::int FROM unnest(${sql.array(jobs, 'uuid')}) AS d(job_id) GROUP BY job_id ORDER BY job_id
+      ON CONFLICT (id) DO UPDATE SET progress_current = COALESCE(job.progress_current, 0) + EXCLUDED.progress_current`,
+  );
+  await runSql(
+    client,
+    sql.unsafe`
+      INSERT INTO job_event (job_id, event, message, fields, level, stage, error_code)
+      SELECT job_id, 'dead_letter', reason, fields, 'warn', 'sinks', code
+        FROM unnest(${sql.array(jobs, 'uuid')}, ${sql.array(codes, 'text')}, ${sql.array(reasons, 'text')}, ${sql.array(fields, 'jsonb')}) AS d(job_id, code, reason, fields)`,
+  );
+}
+
+export interface SinkOptions {
+  /** topic namespace (default: PROTEA_TOPIC_NAMESPACE) */
+  namespace?: string;
+  dbUrl?: string;
+  /** consumer group (default `<namespace>.sink.<name>`) */
+  groupId?: string;
+  /** sink_offsets.sink (default: the mapping's name) */
+  sinkName?: string;
+  kafka?: Kafka;
+  registry?: AvroRegistry;
+  /** records per transaction at most (a fetched batch is split); default 5000 */
+  maxRecords?: number;
+  /** bytes fetched per partition and request (kafkajs maxBytesPerPartition); default 4 MiB */
+  maxBytesPerPartition?: number;
+  /** consumer session timeout: how soon a dead replica's partitions move; default 10 s */
+  sessionTimeoutMs?: number;
+  /** attempts per transaction for retriable errors before the batch fails back to kafkajs; default 10 */
+  maxAttempts?: number;
+  /** backoff of the first retry, doubled per attempt, capped at retryMaxMs; defaults 200 ms and 5 s */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  /** how long stop() lets the in-flight transaction finish before cutting it off; default 15 s */
+  stopGraceMs?: number;
+  /** seek to the stored offsets on assignment (default true; tests turn it off to exercise the skip) */
+  seekOnAssign?: boolean;
+  /** test hook: called at the fault points of every transaction */
+  fault?: FaultHook;
+}
+
+interface PartitionState {
+  expected: bigint;
+  /** the stored offset a seek already refetched from (a gap after it is real) */
+  gapChecked?: bigint;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A running sink; see the file comment. */
+export class SinkRunner<T> {
+  readonly metrics: SinkMetrics = newMetrics();
+  readonly topic: string;
+  readonly dlqTopic: string;
+  readonly sinkName: string;
+  readonly groupId: string;
+  /** settles when the runner stopped: resolves after stop(), rejects when the consumer crashed for good */
+  readonly done: Promise<void>;
+
+  private readonly log: ReturnType<typeof logger>;
+  private readonly consumer: TopicConsumer<T>;
+  private readonly producer: TopicProducer;
+  private readonly registry: AvroRegistry;
+  private readonly copyPool: PgPool;
+  private queryPool: DatabasePool | undefined;
+  private readonly dbUrl: string;
+  private readonly partitions = new Map<number, PartitionState>();
+  private assignmentReady: Promise<void> = Promise.resolve();
+  private generation = 0;
+  private stopping = false;
+  private stopped: Promise<void> | undefined;
+  private active: { client: PgClient; released: boolean } | undefined;
+  private settle!: { resolve: () => void; reject: (e: unknown) => void };
+
+  constructor(
+    private readonly mapping: SinkMapping<T>,
+    private readonly opts: SinkOptions = {},
+  ) {
+    const namespace = opts.namespace ?? config().topicNamespace;
+    this.topic = topicName(mapping.topic, namespace);
+    this.dlqTopic = topicName(dlqFor('sinks'), namespace);
+    this.sinkName = opts.sinkName ?? mapping.name;
+    this.groupId = opts.groupId ?? `${namespace}.sink.${mapping.name}`;
+    this.dbUrl = opts.dbUrl ?? config().dbUrl;
+    this.log = logger(`sink:${mapping.name}`);
+    const kafka = opts.kafka ?? createKafkaClient();
+    this.registry = opts.registry ?? new AvroRegistry();
+    this.consumer = new TopicConsumer<T>({
+      groupId: this.groupId,
+      kafka,
+      registry: this.registry,
+      sessionTimeout: opts.sessionTimeoutMs ?? 10_000,
+      maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
+    });
+    this.producer = new TopicProducer({ kafka, registry: this.registry });
+    this.copyPool = createCopyPool(this.dbUrl, 2);
+    this.copyPool.on('error', (err) => this.log.warn({ err: err.message }, 'idle PostgreSQL connection lost'));
+    this.done = new Promise<void>((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    this.done.catch(() => undefined); // observed by whoever awaits it
+  }
+
+  /** Connects, subscribes and starts consuming; resolves once the consumer runs. */
+  async start(): Promise<void> {
+    this.queryPool = await createQueryPool(this.dbUrl, { maximumPoolSize: 2 });
+    const events = this.consumer.events;
+    this.consumer.on(events.GROUP_JOIN, (event) => {
+      const payload = event.payload as { memberId: string; memberAssignment: Record<string, number[]> };
+      const assigned = [...(payload.memberAssignment[this.topic] ?? [])].sort((a, b) => a - b);
+      const generation = ++this.generation;
+      this.partitions.clear();
+      this.log.info({ assigned, memberId: payload.memberId }, 'partitions assigned');
+      this.assignmentReady = this.onAssigned(assigned, generation);
+    });
+    this.consumer.on(events.CRASH, (event) => {
+      const { error, restart } = event.payload as { error: Error; restart: boolean };
+      this.log.error({ err: error?.message, restart }, 'consumer crashed');
+      if (!restart && !this.stopping) this.settle.reject(classify(error, { topic: this.topic }));
+    });
+    await this.consumer.connect([this.topic], true);
+    void this.consumer.run((records, ctx) => this.onBatch(records, ctx), { autoCommit: false }).catch((err: unknown) => this.settle.reject(classify(err, { topic: this.topic })));
+  }
+
+  /** Finishes or abandons the in-flight transaction, leaves the group, disconnects. Idempotent. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      this.stopping = true;
+      const grace = setTimeout(() => {
+        const a = this.active;
+        if (a && !a.released) {
+          this.log.warn('stop: the in-flight transaction did not finish in time; cutting the connection (it rolls back)');
+          a.released = true;
+          a.client.release(new Error('sink stopping'));
+        }
+      }, this.opts.stopGraceMs ?? 15_000);
+      try {
+        await this.consumer.disconnect().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'consumer disconnect failed'));
+        await this.producer.disconnect().catch(() => undefined);
+        await this.copyPool.end().catch(() => undefined);
+        await this.queryPool?.end().catch(() => undefined);
+      } finally {
+        clearTimeout(grace);
+      }
+      this.settle.resolve();
+    })();
+    return this.stopped;
+  }
+
+  /** The stored offsets of this sink, partition -> next_offset. */
+  async storedOffsets(): Promise<Map<number, bigint>> {
+    const pool = this.queryPool ?? (await createQueryPool(this.dbUrl, { maximumPoolSize: 1 }));
+    try {
+      const rows = await pool.any(sql.unsafe`SELECT partition, next_offset::text AS next FROM sink_offsets WHERE sink = ${this.sinkName} AND topic = ${this.topic}`);
+      return new Map(rows.map((r) => [Number(r.partition), BigInt(String(r.next))]));
+    } finally {
+      if (pool !== this.queryPool) await pool.end();
+    }
+  }
+
+  private async onAssigned(assigned: readonly number[], generation: number): Promise<void> {
+    for (let attempt = 1; !this.stopping && generation === this.generation; attempt++) {
+      try {
+        const stored = await this.storedOffsets();
+        if (generation !== this.generation) return;
+        for (const p of assigned) {
+          const expected = stored.get(p) ?? 0n;
+          this.partitions.set(p, { expected });
+          if (this.opts.seekOnAssign !== false) {
+            this.consumer.seek(this.topic, p, expected.toString());
+            this.metrics.seeks++;
+          }
+        }
+        this.log.debug({ offsets: assigned.map((p) => [p, String(stored.get(p) ?? 0n)]) }, 'seeked to the stored offsets');
+        return;
+      } catch (err) {
+        const e = classify(err, { component: 'postgresql' });
+        this.log.warn({ err: e.message, attempt }, 'cannot read the stored offsets; retrying');
+        await sleep(this.backoff(attempt));
+      }
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const base = Math.min(this.opts.retryMaxMs ?? 5000, (this.opts.retryInitialMs ?? 200) * 2 ** (attempt - 1));
+    return base / 2 + Math.random() * (base / 2);
+  }
+
+  private async partitionState(partition: number): Promise<PartitionState> {
+    let state = this.partitions.get(partition);
+    if (!state) {
+      const stored = await this.storedOffsets();
+      state = this.partitions.get(partition) ?? { expected: stored.get(partition) ?? 0n };
+      this.partitions.set(partition, state);
+    }
+    return state;
+  }
+
+  private async onBatch(records: IncomingRecord<T>[], ctx: BatchContext): Promise<void> {
+    await this.assignmentReady;
+    if (this.stopping || ctx.isStale()) return; // stale: a seek is pending, kafkajs refetches from there
+    const state = await this.partitionState(ctx.partition);
+    const maxRecords = Math.max(1, this.opts.maxRecords ?? 5000);
+    for (let i = 0; i < records.length; i += maxRecords) {
+      if (this.stopping) return; // abandon the rest of the batch: nothing of it is committed
+      const chunk = records.slice(i, i + maxRecords);
+      // the chunk ends where the next one starts (records between are known absent), the last at the batch's end
+      const next = i + maxRecords < records.length ? BigInt(records[i + maxRecords]!.offset) : BigInt(ctx.nextOffset);
+      const outcome = await this.writeChunk(state, chunk, next, ctx, i === 0);
+      if (outcome !== 'done') return;
+      await ctx.heartbeat();
+    }
+  }
+
+  private async writeChunk(state: PartitionState, chunk: IncomingRecord<T>[], next: bigint, ctx: BatchContext, batchStart: boolean): Promise<'done' | 'reseek' | 'abandoned'> {
+    const { partition } = ctx;
+    for (let attempt = 1; ; attempt++) {
+      if (this.stopping) return 'abandoned';
+      if (next <= state.expected) {
+        this.metrics.recordsSkipped += chunk.length;
+        return 'done';
+      }
+      const first = BigInt(chunk[0]!.offset);
+      if (batchStart && first > state.expected && state.gapChecked !== state.expected) {
+        // Records between the stored offset and this batch were never seen here: refetch from the stored offset.
+        state.gapChecked = state.expected;
+        this.log.info({ partition, stored: String(state.expected), first: String(first) }, 'batch starts past the stored offset; seeking back');
+        this.consumer.seek(this.topic, partition, state.expected.toString());
+        this.metrics.seeks++;
+        return 'reseek';
+      }
+      const expected = state.expected;
+      const todo = chunk.filter((r) => BigInt(r.offset) >= expected);
+      let client: PgClient | undefined;
+      try {
+        client = await this.copyPool.connect();
+        this.active = { client, released: false };
+        const result = await writeBatch(client, this.sinkName, this.mapping, { topic: this.topic, partition, expected, next, records: todo }, {
+          sendDeadLetters: (letters) => this.sendDeadLetters(letters),
+          ...(this.opts.fault ? { fault: this.opts.fault } : {}),
+        });
+        this.releaseActive();
+        state.expected = next;
+        const m = this.metrics;
+        m.batches++;
+        m.recordsSkipped += chunk.length - todo.length;
+        m.recordsWritten += result.written;
+        m.deadLettered += result.deadLettered;
+        if (result.bisected) m.bisections++;
+        m.lastBatchMs = result.ms;
+        m.batchMsTotal += result.ms;
+        m.lastBatchRecords = todo.length;
+        return 'done';
+      } catch (err) {
+        const e = classifySinkError(err, { topic: this.topic, partition });
+        // a fenced transaction ended cleanly; after anything else the connection is not trusted
+        this.releaseActive(e.key === 'SINK_FENCED' ? undefined : e);
+        if (this.stopping) return 'abandoned';
+        if (e.key === 'SINK_FENCED') {
+          this.metrics.fenced++;
+          this.log.warn({ partition, expected: String(expected), stored: e.context.stored }, 'fenced: another writer moved the partition on; rereading the stored offset');
+          const stored = await this.storedOffsetOf(partition, attempt);
+          if (stored !== null && stored > state.expected) state.expected = stored;
+          if (ctx.isStale()) return 'reseek';
+          continue;
+        }
+        if (!e.retriable) throw e;
+        if (attempt >= (this.opts.maxAttempts ?? 10)) {
+          this.log.error({ partition, err: e.message, attempt }, 'giving up on the batch after retries; kafkajs will redeliver it');
+          throw e;
+        }
+        this.metrics.retries++;
+        this.log.warn({ partition, err: e.message, code: e.code, attempt }, 'retriable failure; retrying the batch');
+        await sleep(this.backoff(attempt));
+        await ctx.heartbeat();
+      }
+    }
+  }
+
+  private async storedOffsetOf(partition: number, attempt: number): Promise<bigint | null> {
+    try {
+      return (await this.storedOffsets()).get(partition) ?? null;
+    } catch {
+      await sleep(this.backoff(attempt));
+      return null;
+    }
+  }
+
+  private releaseActive(err?: Error): void {
+    const a = this.active;
+    this.active = undefined;
+    if (a && !a.released) {
+      a.released = true;
+      a.client.release(err);
+    }
+  }
+
+  private async sendDeadLetters(letters: readonly DeadLetter<T>[]): Promise<void> {
+    const now = Date.now();
+    const subject = subjectFor(this.dlqTopic);
+    const messages = await Promise.all(
+      letters.map(async ({ record, error }) => {
+        const jobId = jobIdOf(this.mapping, record);
+        const value: DeadLetterRecord = {
+          stage: 'sinks',
+          source_topic: record.topic,
+          source_partition: record.partition,
+          source_offset: record.offset,
+          error_code: error.code,
+          reason: error.message,
+          retriable: error.retriable,
+          original_key: record.key === null ? null : Buffer.from(record.key, 'utf8'),
+          original_value: record.raw,
+          original_headers: Object.fromEntries(Object.entries(record.headers).map(([k, v]) => [k, Buffer.from(v, 'utf8')])),
+          ...inputPosition(record.value),
+          job_id: jobId,
+          failed_at: now,
+        };
+        const headers: Record<string, string> = {
+          'protea-stage': 'sinks',
+          'protea-source-topic': record.topic,
+          'protea-source-partition': String(record.partition),
+          'protea-source-offset': record.offset,
+          'protea-error-code': error.code,
+          'protea-error-reason': error.message.replace(/[\r\n]+/g, ' ').slice(0, 1024),
+        };
+        if (jobId !== null) headers['protea-job-id'] = jobId;
+        this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, code: error.code }, `dead-lettered: ${error.message}`);
+        return { key: record.key, value: await this.registry.encode(subject, value, { topic: this.dlqTopic }), headers };
+      }),
+    );
+    await this.producer.sendRaw(this.dlqTopic, messages);
+  }
+}
+
+/** Starts a sink; stop it with `await runner.stop()`. */
+export async function runSink<T>(mapping: SinkMapping<T>, opts: SinkOptions = {}): Promise<SinkRunner<T>> {
+  const runner = new SinkRunner(mapping, opts);
+  try {
+    await runner.start();
+  } catch (err) {
+    await runner.stop().catch(() => undefined);
+    throw err;
+  }
+  return runner;
+}

@@ -1,0 +1,2 @@
+DROP TABLE evaluation_result;
+DROP TABLE evaluation_set;

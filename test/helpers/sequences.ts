@@ -1,0 +1,24 @@
+// Protein sequences for tests that need many distinct ones, and the records
+// the sequences topic carries for them (key and md5 = MD5 of the sequence).
+import { createHash, randomBytes } from 'node:crypto';
+import type { SequenceRecord } from '../../schemas/generated/types.js';
+
+/** The 20 standard amino acids: every letter the dedup stage and the sinks accept. */
+export const AMINO_ACIDS = 'ACDEFGHIKLMNPQRSTVWY';
+
+/** Hex MD5 of the UTF-8 bytes: the key of a sequence everywhere in the pipeline. */
+export const md5 = (s: string): string => createHash('md5').update(s, 'utf8').digest('hex');
+
+/** A random amino-acid string of minLength to maxLength letters (crypto randomness: distinct across runs). */
+export function randomSequence(minLength: number, maxLength: number): string {
+  const len = minLength + Math.floor(Math.random() * (maxLength - minLength + 1));
+  const bytes = randomBytes(len);
+  let s = '';
+  for (let i = 0; i < len; i++) s += AMINO_ACIDS[bytes[i]! % AMINO_ACIDS.length];
+  return s;
+}
+
+/** The sequences-topic record of a sequence, with no first job. */
+export function sequenceRecord(sequence: string): SequenceRecord {
+  return { md5: md5(sequence), sequence, length: sequence.length, first_seen_job_id: null };
+}

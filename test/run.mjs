@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// `npm test`: type-checks and builds, brings the local stack up when it is not
+// running, runs every tap test (extra arguments pass through to tap, e.g. a
+// file), and ends with the line CI reads: "N passed, N failed".
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+const step = (title) => console.log(`\n── ${title}`);
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+  return r.status ?? 1;
+}
+
+function finish(passed, failed, code) {
+  console.log(`\n${passed} passed, ${failed} failed`);
+  process.exit(code);
+}
+
+const t0 = Date.now();
+step('build (tsc, strict)');
+if (run(bin('tsc'), ['-p', 'tsconfig.json']) !== 0) {
+  console.error('PROTEA_ERR_USAGE: the TypeScript build failed (see above); no test was run');
+  finish(0, 1, 1);
+}
+
+step('local stack (Kafka, registry, PostgreSQL)');
+if (process.env.PROTEA_TEST_SKIP_STACK !== '1') {
+  if (run(process.execPath, ['bin/protea.js', 'stack', 'up']) !== 0) {
+    console.error('PROTEA_ERR_STACK_UNHEALTHY: the local stack did not come up; integration tests need it (see the log named above)');
+    finish(0, 1, 1);
+  }
+}
+
+step('tests (tap)');
+const tapArgs = process.argv.slice(2);
+const tap = spawn(bin('tap'), tapArgs, { cwd: root, stdio: 'inherit', env: { ...process.env } });
+const code = await new Promise((resolve) => tap.on('close', (c) => resolve(c ?? 1)));
+
+// Counts come from the recorded results, whatever reporter drew them.
+// (only the files this run named, when it named some)
+const files = tapArgs.filter((a) => !a.startsWith('-'));
+const replay = spawnSync(bin('tap'), ['replay', '-R', 'json', ...files], { cwd: root, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+let passed = 0;
+let failed = code === 0 ? 0 : 1;
+try {
+  // the JSON report, without whatever the coverage reporter prints after it
+  const out = replay.stdout;
+  const report = JSON.parse(out.slice(out.indexOf('{'), out.lastIndexOf('}') + 1));
+  failed = report.failures ?? 0;
+  passed = (report.assertions ?? 0) - failed;
+  if (code !== 0 && failed === 0) failed = 1; // a crash outside any assertion still fails the run
+} catch {
+  console.error('could not read the test results back (tap replay); counting the run as failed');
+}
+console.log(`\ntest wall time ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+finish(passed, failed, code === 0 && failed === 0 ? 0 : 1);
