@@ -20,6 +20,29 @@ function finish(passed, failed, code) {
   process.exit(code);
 }
 
+// CI shows only the tail of the output: name every failed assertion there,
+// with its file and the first lines of its diagnostics.
+function printFailures(report) {
+  const lines = [];
+  const walk = (suite) => {
+    for (const c of suite.cases ?? []) {
+      if (c.ok === false && !c.todo && !c.skip) {
+        const { source: _source, ...rest } = c.diag ?? {};
+        const diag = c.diag ? JSON.stringify(rest).slice(0, 600) : '';
+        lines.push(`✗ ${suite.fullname ?? suite.name} > ${c.name}${diag ? `\n    ${diag}` : ''}`);
+      }
+    }
+    for (const s of suite.suites ?? []) {
+      if (s.ok === false && (s.failures ?? 0) === 0 && !(s.suites?.length) && !(s.cases?.length)) {
+        lines.push(`✗ ${s.fullname ?? s.name} (failed without a failing assertion: crash, timeout or plan mismatch)`);
+      }
+      walk(s);
+    }
+  };
+  walk(report);
+  if (lines.length > 0) console.log(`\nfailed:\n${lines.join('\n')}`);
+}
+
 const t0 = Date.now();
 step('build (tsc, strict)');
 if (run(bin('tsc'), ['-p', 'tsconfig.json']) !== 0) {
@@ -52,6 +75,7 @@ try {
   const report = JSON.parse(out.slice(out.indexOf('{'), out.lastIndexOf('}') + 1));
   failed = report.failures ?? 0;
   passed = (report.assertions ?? 0) - failed;
+  printFailures(report);
   if (code !== 0 && failed === 0) failed = 1; // a crash outside any assertion still fails the run
 } catch {
   console.error('could not read the test results back (tap replay); counting the run as failed');
