@@ -4,6 +4,7 @@ import { ProteaError, classify } from '../lib/errors.js';
 import { registerConfig } from './commands/config.js';
 import { registerDb } from './commands/db.js';
 import { registerDemo } from './commands/demo.js';
+import { registerEvaluate } from './commands/evaluate.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerPipeline } from './commands/pipeline.js';
 import { registerProduce } from './commands/produce.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerProduce(program);
   registerJobs(program);
   registerPipeline(program);
+  registerEvaluate(program);
   registerSchemas(program);
   registerConfig(program);
   return program;

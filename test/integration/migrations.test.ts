@@ -61,7 +61,7 @@ async function catalogue(pool: DatabasePool) {
 }
 
 const TABLES = [
-  'annotation_set', 'embedding_config', 'evaluation_result', 'evaluation_set', 'go_prediction', 'go_term',
+  'annotation_set', 'embedding_config', 'evaluation_known', 'evaluation_result', 'evaluation_set', 'evaluation_target', 'go_prediction', 'go_term',
   'go_term_edge_pending', 'go_term_relationship', 'job', 'job_event', 'ontology_snapshot', 'prediction_set', 'protein',
   'protein_go_annotation', 'protein_uniprot_metadata', 'query_set', 'query_set_entry', 'query_set_entry_pending',
   'schema_migrations', 'sequence', 'sequence_embedding', 'sink_offsets', 'taxonomy',
@@ -103,11 +103,11 @@ const KEY_COLUMNS: Record<string, Record<string, string>> = {
   query_set: { id: 'uuid!', name: 'text!', description: 'text', created_at: 'timestamptz!' },
   query_set_entry: { id: 'int8!', query_set_id: 'uuid!', accession: 'text!', sequence_id: 'int8!', created_at: 'timestamptz!' },
   prediction_set: {
-    id: 'uuid!', embedding_config_id: 'uuid!', annotation_set_id: 'uuid!', ontology_snapshot_id: 'uuid!', query_set_id: 'uuid',
-    limit_per_entry: 'int4!', distance_threshold: 'float8', meta: 'jsonb!', job_id: 'uuid', created_at: 'timestamptz!',
+    id: 'uuid!', embedding_config_id: 'uuid', annotation_set_id: 'uuid', ontology_snapshot_id: 'uuid!', query_set_id: 'uuid',
+    limit_per_entry: 'int4', distance_threshold: 'float8', meta: 'jsonb!', job_id: 'uuid', created_at: 'timestamptz!', kind: 'text!', name: 'text',
   },
   go_prediction: {
-    prediction_set_id: 'uuid!', protein_accession: 'text!', go_term_id: 'int4!', ref_protein_accession: 'text!', distance: 'float8!', score: 'float8',
+    prediction_set_id: 'uuid!', protein_accession: 'text!', go_term_id: 'int4!', ref_protein_accession: 'text', distance: 'float8', score: 'float8',
     qualifier: 'text', evidence_code: 'text',
     ...Object.fromEntries(['identity', 'similarity', 'alignment_score', 'gaps_pct', 'alignment_length'].flatMap((f) => [[`${f}_nw`, 'float8'], [`${f}_sw`, 'float8']])),
     length_query: 'int4', length_ref: 'int4', query_taxonomy_id: 'int4', ref_taxonomy_id: 'int4', taxonomic_lca: 'int4', taxonomic_distance: 'int4',
@@ -120,6 +120,8 @@ const KEY_COLUMNS: Record<string, Record<string, string>> = {
     id: 'uuid!', evaluation_set_id: 'uuid!', prediction_set_id: 'uuid!', scoring_config_id: 'uuid', reranker_model_id: 'uuid', results: 'jsonb!',
     max_distance: 'float8', job_id: 'uuid', created_at: 'timestamptz!',
   },
+  evaluation_target: { evaluation_set_id: 'uuid!', category: 'text!', namespace: 'text!', protein_accession: 'text!', go_term_id: 'int4!' },
+  evaluation_known: { evaluation_set_id: 'uuid!', namespace: 'text!', protein_accession: 'text!', go_term_id: 'int4!' },
   job: {
     id: 'uuid!', operation: 'text!', queue_name: 'text!', status: 'text!', parent_job_id: 'uuid', payload: 'jsonb!', meta: 'jsonb!', progress_current: 'int4',
     progress_total: 'int4', error_code: 'text', error_message: 'text', description: 'text', findings: 'text', tags: '_text!', created_at: 'timestamptz!',
@@ -142,7 +144,7 @@ const NATURAL_KEYS: Record<string, string> = {
     'UNIQUE (model_name, model_backend, layer_indices, layer_agg, pooling, "normalize", normalize_residues, max_length, use_chunking, chunk_size, chunk_overlap)',
   sequence_embedding: 'UNIQUE (sequence_id, embedding_config_id, chunk_index_s)',
   query_set_entry: 'UNIQUE (query_set_id, accession)',
-  go_prediction: 'UNIQUE (prediction_set_id, protein_accession, go_term_id, ref_protein_accession)',
+  go_prediction: 'UNIQUE NULLS NOT DISTINCT (prediction_set_id, protein_accession, go_term_id, ref_protein_accession)',
 };
 
 // Access paths of the API: some index on the table must start with these columns.
@@ -154,6 +156,7 @@ const ACCESS_PATHS: Array<[string, string[], string?]> = [
   ['go_prediction', ['prediction_set_id', 'protein_accession']], ['go_prediction', ['prediction_set_id', 'go_term_id']],
   ['job', ['status', 'created_at']], ['job_event', ['job_id', 'ts']], ['query_set_entry', ['sequence_id']],
   ['sequence_embedding', ['embedding_config_id']], ['sink_offsets', ['sink', 'topic', 'partition']],
+  ['prediction_set', ['kind']], ['evaluation_target', ['evaluation_set_id', 'category']], ['evaluation_known', ['evaluation_set_id']],
 ];
 
 t.test('up, down, up: the full schema, then nothing, then the same schema again', async (t) => {
@@ -203,6 +206,23 @@ t.test('up, down, up: the full schema, then nothing, then the same schema again'
     t.equal(fk('go_prediction', 'prediction_set_id', 'prediction_set(id)'), 'c');
     t.equal(fk('prediction_set', 'query_set_id', 'query_set(id)'), 'n');
     t.equal(fk('evaluation_result', 'evaluation_set_id', 'evaluation_set(id)'), 'c');
+    t.equal(fk('evaluation_target', 'evaluation_set_id', 'evaluation_set(id)'), 'c');
+    t.equal(fk('evaluation_target', 'go_term_id', 'go_term(id)'), 'r');
+    t.equal(fk('evaluation_known', 'evaluation_set_id', 'evaluation_set(id)'), 'c');
+
+    // KNN prediction sets keep their recipe required; imported ones and baselines need none
+    const snapshot = await pool.oneFirst(sql.unsafe`INSERT INTO ontology_snapshot (obo_url, obo_version) VALUES ('t.obo', 'v-kinds') RETURNING id`);
+    await t.rejects(pool.query(sql.unsafe`INSERT INTO prediction_set (ontology_snapshot_id) VALUES (${snapshot})`),
+      /prediction_set_knn_recipe_check/, 'a knn set without embedding config, annotation set and k is refused');
+    await t.rejects(pool.query(sql.unsafe`INSERT INTO prediction_set (ontology_snapshot_id, kind) VALUES (${snapshot}, 'other')`),
+      /prediction_set_kind_check/, 'an unknown kind is refused');
+    const imported = await pool.oneFirst(sql.unsafe`INSERT INTO prediction_set (ontology_snapshot_id, kind, name) VALUES (${snapshot}, 'imported', 'p') RETURNING id`);
+    const term = await pool.oneFirst(sql.unsafe`INSERT INTO go_term (ontology_snapshot_id, go_id) VALUES (${snapshot}, 'GO:1') RETURNING id`);
+    await pool.query(sql.unsafe`INSERT INTO go_prediction (prediction_set_id, protein_accession, go_term_id, score) VALUES (${imported}, 'P1', ${term}, 0.5)`);
+    await t.rejects(pool.query(sql.unsafe`INSERT INTO go_prediction (prediction_set_id, protein_accession, go_term_id, score) VALUES (${imported}, 'P1', ${term}, 0.7)`),
+      /go_prediction_natural_key/, 'one imported prediction per (set, protein, term) although it has no reference protein');
+    await pool.query(sql.unsafe`DELETE FROM prediction_set WHERE id = ${imported}`);
+    await pool.query(sql.unsafe`DELETE FROM ontology_snapshot WHERE id = ${snapshot}`);
 
     const indexCols = await pool.any(sql.unsafe`
       SELECT tc.relname AS tbl, am.amname AS method,
