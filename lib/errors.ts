@@ -31,6 +31,9 @@ export const CATALOGUE = {
   SINK_FENCED: { retriable: true, hint: 'Another sink replica owns the partition now (rebalance); this batch was rolled back and is not lost.' },
   SINK_WRITE_FAILED: { retriable: false, hint: 'PostgreSQL refused the record (constraint or type); it went to the dead-letter topic with the reason.' },
   PROCESSOR_FAILED: { retriable: false, hint: 'The stage could not transform the record; it went to the dead-letter topic with the reason.' },
+  NOT_FOUND: { retriable: false, hint: 'No row has the id given; list what exists (e.g. `protea evaluate set --list`, `protea jobs`).' },
+  EVALUATION_INPUT_INVALID: { retriable: false, hint: 'Fix the line named in the message: ground truth is `target<TAB>term`, predictions `target<TAB>term<TAB>score` with 0 <= score <= 1, IA `term<TAB>ia`.' },
+  EVALUATION_EMPTY: { retriable: false, hint: 'Nothing to score: check that the two annotation sets differ in experimental annotations and share an ontology release.' },
   USAGE: { retriable: false, hint: 'See --help of the command.' },
   INTERNAL: { retriable: false, hint: 'This is a bug; please report it with the log.' },
 } as const satisfies Record<string, { retriable: boolean; hint: string }>;
