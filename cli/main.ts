@@ -1,6 +1,7 @@
 // The `protea` command: one program, a sub-command per concern.
 import { Command, CommanderError } from 'commander';
 import { ProteaError, classify } from '../lib/errors.js';
+import { registerApi } from './commands/api.js';
 import { registerConfig } from './commands/config.js';
 import { registerDb } from './commands/db.js';
 import { registerDemo } from './commands/demo.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerJobs(program);
   registerPipeline(program);
   registerEvaluate(program);
+  registerApi(program);
   registerSchemas(program);
   registerConfig(program);
   return program;

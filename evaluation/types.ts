@@ -107,3 +107,26 @@ export type KnownAnnotations = Iterable<Annotation>;
 
 export type Category = 'NK' | 'LK' | 'PK';
 export const CATEGORIES: readonly Category[] = ['NK', 'LK', 'PK'];
+
+/** What one namespace of one category holds in an EvaluationResult. */
+export interface StoredNamespaceResult {
+  groundTruthTargets: number;
+  predictedTargets: number;
+  bestF: CurveRow | null;
+  bestS: CurveRow | null;
+  bestFW?: CurveRow | null;
+  bestSW?: CurveRow | null;
+  curve: CurveRow[];
+}
+
+/** evaluation_result.results (JSONB): everything needed to print the results
+ * table, export TSV and draw the precision-recall plot without recomputing. */
+export interface EvaluationResultDocument {
+  /** display name of the method: the prediction set's name, or 'naive' etc. for a baseline */
+  method: string;
+  /** the baseline's name when this result is a baseline's, else null */
+  baseline: string | null;
+  options: { prop: Propagation; norm: Normalization; thStep: number; noRoots: boolean; ia: string | null };
+  /** category -> namespace -> result; a category without targets is absent */
+  categories: Partial<Record<Category, Record<string, StoredNamespaceResult>>>;
+}

@@ -35,6 +35,8 @@ export const SETTINGS = {
   stackTimeoutMs: { env: 'PROTEA_STACK_TIMEOUT_MS', kind: 'int', default: '120000', doc: 'How long stack up waits for each health check.' },
   logLevel: { env: 'PROTEA_LOG_LEVEL', kind: 'enum', default: 'info', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], doc: 'pino log level.' },
   metricsPort: { env: 'PROTEA_METRICS_PORT', kind: 'int', default: '9464', doc: 'Port of the Prometheus /metrics endpoint of `protea pipeline` (0 = off).' },
+  apiHost: { env: 'PROTEA_API_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address `protea api` listens on (0.0.0.0 to serve other hosts).' },
+  apiPort: { env: 'PROTEA_API_PORT', kind: 'int', default: '3000', doc: 'Port of the HTTP API (`protea api`).' },
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -55,6 +57,8 @@ export interface Config {
   readonly stackTimeoutMs: number;
   readonly logLevel: string;
   readonly metricsPort: number;
+  readonly apiHost: string;
+  readonly apiPort: number;
 }
 
 function invalid(setting: Setting, raw: string, why: string): ProteaError {
