@@ -106,7 +106,9 @@ t.test('SIGKILLed inside transactions and from outside, restarted, rebalanced: e
   // faults fire only while batches flow, so production goes on until then
   const selfKilled = () => lives.filter((l) => l.selfKill).length;
   let outsideKills = 0;
-  const chaosWanted = () => !lives.some((l) => l.selfKill === 'after-copy') || selfKilled() < 3 || outsideKills < 2;
+  const chaosWanted = () =>
+    !lives.some((l) => l.selfKill === 'after-copy') || selfKilled() < 3 || outsideKills < 2 ||
+    lives.filter((l) => l.slot === 'a').length < 3 || !lives.some((l) => l.slot === 'b' && l.assigned.some((a) => a.length > 0));
 
   // produce while the sink crashes; the second replica joins a third of the way in
   const producer = new TopicProducer();
