@@ -232,7 +232,8 @@ t.test('image versions are the local stack defaults', async (t) => {
 });
 
 t.test('every long-running infrastructure service has a healthcheck', async (t) => {
-  const longRunning = Object.entries(compose.services).filter(([, s]) => s.build === undefined && !isOneShot(s));
+  const ours = new Set(proteaServices().map(([n]) => n));
+  const longRunning = Object.entries(compose.services).filter(([n, s]) => !ours.has(n) && !isOneShot(s));
   t.same(longRunning.map(([n]) => n).sort(), ['kafka', 'postgres', 'registry'], 'postgres, kafka and registry run until stopped');
   for (const [name, s] of longRunning) {
     const test = argv(s.healthcheck?.test);
@@ -241,6 +242,23 @@ t.test('every long-running infrastructure service has a healthcheck', async (t) 
   t.match(argv(service('registry').healthcheck?.test).join(' '), /\/health\/ready/, 'registry: readiness endpoint');
   t.match(argv(service('kafka').healthcheck?.test).join(' '), /kafka-(broker-api-versions|topics)\.sh/, 'kafka: asks the broker');
   t.match(argv(service('postgres').healthcheck?.test).join(' '), /pg_isready/, 'postgres: pg_isready');
+});
+
+t.test('the long-running protea services: pipeline and api, health-checked on their own ports', async (t) => {
+  const longRunning = proteaServices().filter(([, s]) => !isOneShot(s)).map(([n]) => n).sort();
+  t.same(longRunning, ['api', 'pipeline'], 'the pipeline and the API run until stopped');
+  const api = service('api');
+  const apiEnv = env(api);
+  t.equal(apiEnv.PROTEA_API_HOST, '0.0.0.0', 'api: listens on every interface of its container');
+  const apiPort = Number(apiEnv.PROTEA_API_PORT);
+  t.equal(ports(api)[0]?.target, apiPort, 'api: publishes the port it listens on');
+  t.equal(ports(api)[0]?.published, Number(SETTINGS.apiPort.default), 'api: published on the default PROTEA_API_PORT');
+  t.match(argv(api.healthcheck?.test).join(' '), new RegExp(`127\\.0\\.0\\.1:${apiPort}/health`), 'api: healthcheck asks /health');
+  t.match(argv(service('pipeline').healthcheck?.test).join(' '), new RegExp(`127\\.0\\.0\\.1:${SETTINGS.metricsPort.default}/metrics`), 'pipeline: healthcheck asks /metrics on PROTEA_METRICS_PORT');
+  for (const name of longRunning) {
+    t.equal(argv(service(name).entrypoint).slice(0, 2).join(' '), 'node bin/protea.js', `${name}: runs the protea command`);
+    t.equal(dependsOn(service(name))['protea-init'], 'service_completed_successfully', `${name}: starts after migrations and topics`);
+  }
 });
 
 t.test('dependencies wait for health or for completion', async (t) => {
