@@ -16,7 +16,9 @@ export type Normalization = 'cafa' | 'pred' | 'gt';
 export interface EvaluationOptions {
   prop: Propagation;
   norm: Normalization;
-  /** threshold step; thresholds are 0, step, 2*step, ... up to 1 (default 0.01) */
+  /** threshold step (default 0.01); thresholds are step, 2*step, ... below 1, the
+   * float64 values of numpy.arange(step, 1, step) as the reference tool forms them;
+   * a score counts at tau when score >= tau */
   thStep: number;
   /** drop each namespace's root terms from ground truth and predictions */
   noRoots: boolean;
