@@ -1,12 +1,92 @@
-// PLACEHOLDER: replaced by the helper that builds `protea api`.
+// protea api: the HTTP API (jobs, evaluation sets and results, plots, health,
+// metrics) until SIGTERM/SIGINT, which close the server (in-flight requests
+// finish) and the database pool, and exit 0.
 import type { Command } from 'commander';
+import { buildApi } from '../../api/server.js';
+import { SETTINGS, config } from '../../lib/config.js';
+import { createQueryPool, redact } from '../../lib/db.js';
 import { ProteaError } from '../../lib/errors.js';
+import { logger } from '../../lib/log.js';
+
+/** How long in-flight requests get to finish after SIGTERM before the process exits 1 anyway. */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+function parsePort(raw: string): number {
+  if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw new ProteaError('USAGE', `--port ${raw}: expected an integer from 0 to 65535`, { field: 'port' });
+  return Number(raw);
+}
 
 export function registerApi(program: Command): void {
   program
     .command('api')
-    .description('not built yet')
-    .action(() => {
-      throw new ProteaError('USAGE', 'protea api is not built yet');
+    .description('serve the HTTP API (jobs, evaluation sets and results, precision-recall plots, /health, /metrics) until SIGTERM or Ctrl-C')
+    .option('--host <address>', `address to listen on (default ${SETTINGS.apiHost.env}, which defaults to ${SETTINGS.apiHost.default}; 0.0.0.0 serves other hosts)`)
+    .option('--port <n>', `port to listen on (default ${SETTINGS.apiPort.env}, which defaults to ${SETTINGS.apiPort.default}; 0 picks a free port)`)
+    .addHelpText(
+      'after',
+      `
+Routes (JSON unless noted; errors are {error, message, hint}):
+  GET /health                                   200 when PostgreSQL answers, else 503
+  GET /metrics                                  Prometheus text
+  GET /jobs?status=&operation=&limit=           recent jobs
+  GET /jobs/ID                                  one job with its events
+  GET /evaluation-sets?limit=                   recent evaluation sets
+  GET /evaluation-sets/ID                       one set with its stats
+  GET /evaluation-sets/ID/ground-truth?category=NK|LK|PK&namespace=NS   TSV target<TAB>term
+  GET /evaluation-sets/ID/results               every result of the set (baselines included), summarised
+  GET /evaluation-sets/ID/plot.svg?category=&namespace=[&weighted=true]  every method of the set
+  GET /evaluation-results/ID[?format=tsv]       the stored result (or its best rows as TSV)
+  GET /evaluation-results/ID.tsv[?best=f|s|f_w|s_w]   the best rows as TSV (default best F), as evaluate run writes them
+  GET /evaluation-results/ID/plot.svg?category=&namespace=[&weighted=true]
+
+The database is PROTEA_DB_URL; logs (pino JSON lines) go to stderr.`,
+    )
+    .action(async (opts: { host?: string; port?: string }) => {
+      const cfg = config();
+      const host = opts.host ?? cfg.apiHost;
+      const port = opts.port === undefined ? cfg.apiPort : parsePort(opts.port);
+      const log = logger('api');
+      const db = await createQueryPool(cfg.dbUrl);
+      const app = await buildApi({ db, logger: log });
+      try {
+        await app.listen({ host, port });
+      } catch (err) {
+        await app.close().catch(() => undefined);
+        await db.end().catch(() => undefined);
+        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+          throw new ProteaError('STACK_PORT_TAKEN', `the API port ${port} on ${host} is taken`, { field: SETTINGS.apiPort.env, hint: `Another program listens on it: stop it, or set ${SETTINGS.apiPort.env} (or --port) to a free port.` }, { cause: err });
+        }
+        throw err;
+      }
+      const address = app.server.address();
+      const bound = typeof address === 'object' && address ? address.port : port;
+      console.log(`api listening on http://${host.includes(':') ? `[${host}]` : host}:${bound} (database ${redact(cfg.dbUrl)}); SIGTERM or Ctrl-C stops it`);
+      // A repeated signal while stopping (a supervisor and a terminal both
+      // sending one) must not kill the process half-way: it is noted and ignored.
+      let stopping = false;
+      let onSignal: (sig: NodeJS.Signals) => void = () => {};
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        onSignal = (sig) => {
+          if (stopping) return void log.warn({ signal: sig }, 'already stopping');
+          stopping = true;
+          resolve(sig);
+        };
+        process.on('SIGTERM', onSignal);
+        process.on('SIGINT', onSignal);
+      });
+      log.info({ signal }, 'stopping the API: in-flight requests finish, then the database pool closes');
+      const deadline = setTimeout(() => {
+        log.error({ afterMs: SHUTDOWN_TIMEOUT_MS }, 'the API did not stop in time: exiting anyway');
+        process.exit(1);
+      }, SHUTDOWN_TIMEOUT_MS).unref();
+      try {
+        await app.close();
+        await db.end();
+      } finally {
+        clearTimeout(deadline);
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
+      console.log('api stopped');
     });
 }

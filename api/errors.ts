@@ -1,0 +1,115 @@
+// How failures become HTTP answers: every error body is
+// { error: PROTEA_ERR_..., message, hint } (plus the parameter at fault when
+// there is one). Bad input is a 4xx naming the parameter; only what the client
+// cannot fix is a 5xx, and those are logged with their stack.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ProteaError, classify, type ErrorName } from '../lib/errors.js';
+import { parameterHint } from './params.js';
+
+const API_HINT = 'The routes are GET /health, /metrics, /jobs[?status=&limit=], /jobs/ID, /evaluation-sets[?limit=], /evaluation-sets/ID[/results|/ground-truth|/plot.svg], /evaluation-results/ID[.tsv|/plot.svg].';
+
+export interface ErrorBody {
+  error: `PROTEA_ERR_${ErrorName}`;
+  message: string;
+  hint: string;
+  /** the path or query parameter at fault, when there is one */
+  parameter?: string;
+}
+
+/** The HTTP status of a catalogued error. */
+export function httpStatus(err: ProteaError): number {
+  switch (err.key) {
+    case 'NOT_FOUND':
+      return 404;
+    case 'USAGE':
+    case 'INPUT_INVALID':
+    case 'EVALUATION_INPUT_INVALID':
+      return 400;
+    case 'DB_UNAVAILABLE':
+    case 'DB_SERIALIZATION':
+      return 503; // transient: the client may retry
+    default:
+      return 500;
+  }
+}
+
+export function errorBody(err: ProteaError): ErrorBody {
+  const body: ErrorBody = { error: err.code, message: err.message, hint: err.hint };
+  if (typeof err.context.field === 'string') body.parameter = err.context.field;
+  return body;
+}
+
+/** A 404 for an id that names no row of `what` (e.g. 'evaluation set'). */
+export function notFound(what: string, id: string, hint: string): ProteaError {
+  return new ProteaError('NOT_FOUND', `no ${what} has the id ${id}`, { field: 'id', hint });
+}
+
+/** A 400 naming the query parameter at fault. */
+export function badParameter(name: string, message: string, hint?: string): ProteaError {
+  return new ProteaError('USAGE', message, { field: name, hint: hint ?? parameterHint(name) ?? API_HINT });
+}
+
+interface ValidationItem {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+const WHERE: Record<string, string> = { querystring: 'query parameter', params: 'path parameter', body: 'body field', headers: 'header' };
+
+/** A schema validation failure, as a USAGE error naming the parameter, what was given and what is expected. */
+function validationError(err: FastifyError, request: FastifyRequest): ProteaError {
+  const first = (err.validation?.[0] ?? { keyword: '', instancePath: '', params: {} }) as ValidationItem;
+  const context = err.validationContext ?? 'querystring';
+  const where = WHERE[context] ?? context;
+  if (first.keyword === 'additionalProperties') {
+    const name = String(first.params.additionalProperty);
+    return new ProteaError('USAGE', `unknown ${where} "${name}"`, { field: name, hint: `Remove it or check its spelling. ${API_HINT}` });
+  }
+  const name = first.keyword === 'required' ? String(first.params.missingProperty) : first.instancePath.replace(/^\//, '').split('/')[0] || '?';
+  if (first.keyword === 'required') return badParameter(name, `missing ${where} "${name}"`);
+  // the value as the client sent it (the validator may already have coerced it)
+  const given = context === 'querystring' ? (new URLSearchParams(request.url.split('?')[1] ?? '').get(name) ?? undefined) : (request.params as Record<string, unknown> | undefined)?.[name];
+  const expectation = first.keyword === 'pattern' ? 'has the wrong format' : (first.message ?? 'is invalid');
+  return badParameter(name, `${where} "${name}"${given === undefined ? '' : ` = ${JSON.stringify(given)}`} ${expectation}`);
+}
+
+/** Sends an error in the common shape; 5xx are logged with the cause. */
+export function sendError(request: FastifyRequest, reply: FastifyReply, err: ProteaError): FastifyReply {
+  const status = httpStatus(err);
+  const body = errorBody(err);
+  if (status >= 500) {
+    request.log.error({ err: err.cause ?? err, code: err.code, reqId: request.id }, `${request.method} ${request.url} failed: ${err.message}`);
+    // an unexpected failure's text is for the log, not for clients
+    if (err.key === 'INTERNAL') body.message = `internal error while serving ${request.method} ${request.url.split('?')[0]} (request ${request.id}); the server log has the details`;
+  }
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+/** The error and not-found handlers of the whole API. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err.validation) return sendError(request, reply, validationError(err, request));
+    if (err instanceof ProteaError) return sendError(request, reply, err);
+    // Fastify's own 4xx (malformed URL, unsupported media type, body too large ...): the client's to fix.
+    if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).type('application/json; charset=utf-8').send({ error: 'PROTEA_ERR_USAGE', message: err.message, hint: API_HINT } satisfies ErrorBody);
+    }
+    const classified = classify(err, { component: 'api' });
+    const sqlstate = classified.context.sqlstate;
+    if (sqlstate === '42P01' || sqlstate === '42703') {
+      // undefined table or column: the database is behind this build's migrations, not a bug in the request
+      return sendError(request, reply, new ProteaError('DB_UNAVAILABLE', `the database schema is not up to date: ${classified.message}`, { hint: 'Run `protea db migrate` against PROTEA_DB_URL of the API process.' }, { cause: err }));
+    }
+    return sendError(request, reply, classified);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    return reply.code(404).type('application/json; charset=utf-8').send({
+      error: 'PROTEA_ERR_NOT_FOUND',
+      message: `no route ${request.method} ${path}`,
+      hint: API_HINT,
+    } satisfies ErrorBody);
+  });
+}
