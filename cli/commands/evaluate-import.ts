@@ -29,64 +29,12 @@ import { config } from '../../lib/config.js';
 import { createCopyPool, createQueryPool, type DatabasePool } from '../../lib/db.js';
 import type { PgPool } from '../../lib/copy.js';
 import { ProteaError, classify } from '../../lib/errors.js';
-import { JobReporter } from '../../lib/jobs.js';
-import { describeCluster } from '../../lib/kafka-client.js';
-import { logger } from '../../lib/log.js';
+import { BestEffortJob } from '../../lib/best-effort-job.js';
 import { Progress } from '../../lib/progress.js';
 import { goTermIds, loadOntologyTerms, resolveOntologySnapshot } from '../../lib/queries/ontology-terms.js';
 import { defaultImportSnapshot, importPredictionSet, type ImportedPrediction } from '../../lib/queries/prediction-sets.js';
-import { TopicProducer } from '../../lib/topic-producer.js';
 import { readLines } from '../../topics/readers/lines.js';
 
-const log = () => logger('evaluate-import');
-
-/**
- * Job events, best effort: reported when Kafka answers when the command
- * starts; a broker that goes away mid-run costs the job's events, not the work.
- */
-export class OptionalJob {
-  private constructor(
-    private reporter: JobReporter | null,
-    private readonly producer: TopicProducer | null,
-  ) {}
-
-  get id(): string | null {
-    return this.reporter?.id ?? null;
-  }
-
-  /** A job of `operation` when Kafka is reachable; otherwise none (logged). */
-  static async start(operation: string, payload: Record<string, unknown>, opts: { kafka?: boolean } = {}): Promise<OptionalJob> {
-    if (opts.kafka === false) return new OptionalJob(null, null);
-    try {
-      await describeCluster({ quick: true });
-    } catch (err) {
-      log().warn({ err: classify(err).message, operation }, 'Kafka is not reachable: running without a job (start the stack to have it reported)');
-      return new OptionalJob(null, null);
-    }
-    const producer = new TopicProducer();
-    return new OptionalJob(new JobReporter(producer, { operation, stage: 'evaluate', payload, namespace: config().topicNamespace }), producer);
-  }
-
-  /** Sends an event; the first failure turns job reporting off for the rest of the run. */
-  async emit(what: string, fn: (r: JobReporter) => Promise<void>): Promise<void> {
-    if (!this.reporter) return;
-    try {
-      await fn(this.reporter);
-    } catch (err) {
-      log().warn({ err: classify(err).message, jobId: this.reporter.id }, `could not send the job's ${what} event; going on without job events`);
-      this.reporter = null;
-    }
-  }
-
-  /** A warning event (level warn) that does not count toward progress. */
-  async warn(event: string, message: string, fields: Record<string, unknown>): Promise<void> {
-    await this.emit(event, (j) => j.send([j.event(event, { level: 'warn', message, fields_json: JSON.stringify(fields) })]));
-  }
-
-  async close(): Promise<void> {
-    await this.producer?.disconnect().catch(() => undefined);
-  }
-}
 
 export interface ImportRequest {
   file: string;
@@ -148,7 +96,7 @@ async function termLookup(db: DatabasePool, snapshotId: string) {
  * one transaction (see the rules at the top of this file). EVALUATION_EMPTY
  * when no line names a term of the snapshot.
  */
-export async function importPredictions(req: ImportRequest, opts: { db: DatabasePool; copyPool: PgPool; job?: OptionalJob | null; progress?: NodeJS.WriteStream | null }): Promise<ImportSummary> {
+export async function importPredictions(req: ImportRequest, opts: { db: DatabasePool; copyPool: PgPool; job?: BestEffortJob | null; progress?: NodeJS.WriteStream | null }): Promise<ImportSummary> {
   const t0 = Date.now();
   const { db } = opts;
   const job = opts.job ?? null;
@@ -310,7 +258,7 @@ Example:
       const db = await createQueryPool(config().dbUrl, { maximumPoolSize: 2 });
       const copyPool = createCopyPool(config().dbUrl, 1);
       const name = opts.name ?? path.basename(file);
-      const job = await OptionalJob.start('evaluation_import', { file: path.resolve(file), format: opts.format, name, ontology: opts.ontology ?? null });
+      const job = await BestEffortJob.start('evaluation_import', { file: path.resolve(file), format: opts.format, name, ontology: opts.ontology ?? null });
       try {
         const summary = await importPredictions({ file, format: opts.format, name, ...(opts.ontology ? { ontology: opts.ontology } : {}) }, { db, copyPool, job });
         console.log(opts.json ? JSON.stringify(summary, null, 2) : formatImportSummary(summary));

@@ -19,6 +19,7 @@ import { Evaluator, validateOptions, type EvaluationStats } from '../../evaluati
 import { buildOntology } from '../../evaluation/ontology.js';
 import { curvesTsv, formatResultsTable, resultPlots, resultsTsv, toStored } from '../../evaluation/report.js';
 import { CATEGORIES, type Annotation, type Category, type EvaluationOptions, type EvaluationResultDocument, type Normalization, type Propagation, type StoredNamespaceResult } from '../../evaluation/types.js';
+import { BestEffortJob } from '../../lib/best-effort-job.js';
 import { config } from '../../lib/config.js';
 import { createQueryPool, type DatabasePool } from '../../lib/db.js';
 import { ProteaError, classify } from '../../lib/errors.js';
@@ -28,7 +29,6 @@ import { getEvaluationResult, insertEvaluationResult, listEvaluationResults } fr
 import { getEvaluationSet, groundTruthRows, knownRows, type EvaluationSetRow } from '../../lib/queries/evaluation-sets.js';
 import { loadOntologyTerms } from '../../lib/queries/ontology-terms.js';
 import { countPredictions, ensureBaselinePredictionSet, listPredictionSets, resolvePredictionSet, streamPredictions, type PredictionSetRow } from '../../lib/queries/prediction-sets.js';
-import { OptionalJob } from './evaluate-import.js';
 
 export interface RunRequest {
   /** evaluation set id */
@@ -86,7 +86,7 @@ async function forEachPrediction<T>(it: AsyncIterable<T> | Iterable<T>, fn: (v: 
  * stores one evaluation_result per method. NOT_FOUND for an unknown set,
  * EVALUATION_EMPTY when the set has no ground truth on its ontology.
  */
-export async function runEvaluation(req: RunRequest, opts: { db: DatabasePool; job?: OptionalJob | null; progress?: NodeJS.WriteStream | null }): Promise<RunReport> {
+export async function runEvaluation(req: RunRequest, opts: { db: DatabasePool; job?: BestEffortJob | null; progress?: NodeJS.WriteStream | null }): Promise<RunReport> {
   const t0 = Date.now();
   const { db } = opts;
   const job = opts.job ?? null;
@@ -336,7 +336,7 @@ export async function runEvaluateRun(opts: RunCliOptions): Promise<void> {
     maxBaselineTerms: positiveInt(opts.baselineMaxTerms, '--baseline-max-terms'),
   };
   await withDb(async (db) => {
-    const job = await OptionalJob.start('evaluation_run', { set: req.set, predictions: req.predictions ?? null, ia: req.ia ?? null, prop: req.prop, norm: req.norm, th_step: req.thStep, no_roots: req.noRoots, baselines: req.baselines.map((b) => b.name) });
+    const job = await BestEffortJob.start('evaluation_run', { set: req.set, predictions: req.predictions ?? null, ia: req.ia ?? null, prop: req.prop, norm: req.norm, th_step: req.thStep, no_roots: req.noRoots, baselines: req.baselines.map((b) => b.name) });
     try {
       const report = await runEvaluation(req, { db, job });
       const docs = report.results.map((r) => r.document);

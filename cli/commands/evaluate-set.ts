@@ -12,14 +12,13 @@ import { CATEGORIES, type Category } from '../../evaluation/types.js';
 import { config } from '../../lib/config.js';
 import { createQueryPool, type DatabasePool } from '../../lib/db.js';
 import { ProteaError, classify } from '../../lib/errors.js';
-import { JobReporter } from '../../lib/jobs.js';
-import { describeCluster } from '../../lib/kafka-client.js';
+import { BestEffortJob } from '../../lib/best-effort-job.js';
+import type { JobReporter } from '../../lib/jobs.js';
 import { logger } from '../../lib/log.js';
 import { Progress } from '../../lib/progress.js';
 import { listAnnotationSets, loadEvidenceRows, resolveAnnotationSet, type AnnotationSetRow } from '../../lib/queries/annotation-sets.js';
 import { getEvaluationSet, groundTruthRows, insertEvaluationSet, knownRows, listEvaluationSets, type EvaluationSetRow } from '../../lib/queries/evaluation-sets.js';
 import { goTermIds, loadOntologyTerms, resolveOntologySnapshot } from '../../lib/queries/ontology-terms.js';
-import { TopicProducer } from '../../lib/topic-producer.js';
 
 export interface EvaluationSetRequest {
   /** older annotation set: id or source@source_version */
@@ -35,7 +34,7 @@ export interface EvaluationSetRequest {
 export interface EvaluationSetRunOptions {
   db: DatabasePool;
   /** reports the build as a job (operation 'evaluation_set'); null or absent: no job */
-  job?: JobReporter | null;
+  job?: BestEffortJob | JobReporter | null;
   /** where progress bars go (stderr by default); null for none */
   progress?: NodeJS.WriteStream | null;
 }
@@ -50,29 +49,6 @@ export interface EvaluationSetReport {
 }
 
 const log = () => logger('evaluate-set');
-
-/**
- * Job events are best effort: a broker that goes away mid-run costs the job's
- * events, not the evaluation set. A job whose 'created' event never went out
- * does not exist: its id is not recorded then.
- */
-class JobEvents {
-  id: string | null;
-  constructor(private reporter: JobReporter | null) {
-    this.id = reporter?.id ?? null;
-  }
-
-  async emit(what: string, fn: (r: JobReporter) => Promise<void>): Promise<void> {
-    if (!this.reporter) return;
-    try {
-      await fn(this.reporter);
-    } catch (err) {
-      log().warn({ err: classify(err).message, jobId: this.id }, `could not send the job's ${what} event; going on without job events`);
-      this.reporter = null;
-      if (what === 'created') this.id = null;
-    }
-  }
-}
 
 const STEPS = 5;
 
@@ -143,7 +119,7 @@ function describeInput(which: string, set: AnnotationSetRow, s: HoldoutSetStats)
 export async function createEvaluationSet(req: EvaluationSetRequest, opts: EvaluationSetRunOptions): Promise<EvaluationSetReport> {
   const t0 = Date.now();
   const { db } = opts;
-  const job = new JobEvents(opts.job ?? null);
+  const job = opts.job instanceof BestEffortJob ? opts.job : BestEffortJob.of(opts.job ?? null);
   const evidenceCodes = [...(req.evidenceCodes ?? DEFAULT_EVIDENCE_CODES)];
   let last = t0;
   // each step: a log line with its duration, and a job progress event
@@ -223,22 +199,6 @@ export async function createEvaluationSet(req: EvaluationSetRequest, opts: Evalu
     await job.emit('finished', (j) => j.finished('failed', { message: e.message, errorCode: e.code }));
     throw e;
   }
-}
-
-/**
- * A job reporter when Kafka answers (the command's jobs are Kafka events);
- * without a broker the evaluation set is built all the same, without a job.
- */
-async function maybeJob(payload: Record<string, unknown>): Promise<{ job: JobReporter | null; close: () => Promise<void> }> {
-  try {
-    await describeCluster({ quick: true });
-  } catch (err) {
-    log().warn({ err: classify(err).message }, 'Kafka is not reachable: building the evaluation set without a job (start the stack to have it reported)');
-    return { job: null, close: async () => {} };
-  }
-  const producer = new TopicProducer();
-  const job = new JobReporter(producer, { operation: 'evaluation_set', stage: 'evaluate', payload, namespace: config().topicNamespace });
-  return { job, close: () => producer.disconnect().catch(() => undefined) };
 }
 
 const pad = (s: string | number, n: number) => String(s).padEnd(n);
@@ -369,14 +329,14 @@ export async function runEvaluateSet(opts: SetOptions): Promise<void> {
     if (opts.old === undefined || opts.new === undefined) throw new ProteaError('USAGE', 'give both --old and --new', { field: opts.old === undefined ? '--old' : '--new' });
     const req: EvaluationSetRequest = { old: opts.old, new: opts.new, ...(opts.ontology ? { ontology: opts.ontology } : {}), ...(opts.evidence ? { evidenceCodes: parseEvidenceCodes(opts.evidence) } : {}) };
     await withDb(async (db) => {
-      const { job, close } = await maybeJob({ old: req.old, new: req.new, ontology: req.ontology ?? null, evidence: req.evidenceCodes ?? DEFAULT_EVIDENCE_CODES });
+      const job = await BestEffortJob.start('evaluation_set', { old: req.old, new: req.new, ontology: req.ontology ?? null, evidence: req.evidenceCodes ?? DEFAULT_EVIDENCE_CODES });
       try {
         const report = await createEvaluationSet(req, { db, job });
         const row = await requireSet(db, report.id, '--new');
         if (opts.json) console.log(JSON.stringify({ ...row, targets: report.targets, known: report.known, ms: report.ms }, null, 2));
         else console.log(`${formatRow(row)}\n\n${report.targets} ground-truth and ${report.known} known rows stored in ${(report.ms / 1000).toFixed(1)} s`);
       } finally {
-        await close();
+        await job.close();
       }
     });
     return;

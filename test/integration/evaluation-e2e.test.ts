@@ -1,5 +1,5 @@
 // Issue 5 end to end on the real stack: the bundled demo ontology and two
-// versions of the demo GAF (test/fixtures/evaluation-demo/README.md: the rows
+// versions of the demo GAF (demo/evaluation/README.md: the rows
 // before 2012 and the full file) go through Kafka and the sinks into a fresh
 // database; then, through the built CLI with PROTEA_DB_URL and
 // PROTEA_TOPIC_NAMESPACE pointing at the fresh ones, `evaluate set` builds the
@@ -34,7 +34,7 @@ import { freshNamespace } from '../helpers/fresh-namespace.js';
 import { until } from '../helpers/poll.js';
 
 const BIN = path.join(PROJECT_ROOT, 'bin', 'protea.js');
-const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures', 'evaluation-demo');
+const FIXTURES = path.join(PROJECT_ROOT, 'demo', 'evaluation');
 const OBO = path.join(PROJECT_ROOT, 'demo', 'goslim_generic.obo');
 const OLD_GAF = path.join(FIXTURES, 'annotations-before-2012.gaf');
 const NEW_GAF = path.join(FIXTURES, 'annotations-full.gaf');
