@@ -119,7 +119,7 @@ export function precisionRecallSvg(input: PrecisionRecallInput): string {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
   out.push(`<title>${escapeXml(input.title)}</title>`);
   out.push(`<rect x="0" y="0" width="${WIDTH}" height="${height}" fill="#ffffff"/>`);
-  out.push(`<text class="title" x="${PLOT.left + PLOT.size / 2}" y="${PLOT.top - 24}" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(input.title)}</text>`);
+  out.push(`<text class="title" x="12" y="${PLOT.top - 24}" text-anchor="start" font-size="15" font-weight="bold">${escapeXml(input.title)}</text>`);
 
   // iso-F curves behind everything else
   out.push('<g class="iso-f" fill="none" stroke="#d0d0d0" stroke-width="1">');

@@ -1,0 +1,59 @@
+// The README's first command runs `protea demo`: here it runs as a user would
+// (the built CLI), on a fresh database and topic namespace, and everything it
+// promises is checked: every job succeeds, the rows land, and the evaluation
+// step stores its results and writes its table, TSVs and plots.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { PROJECT_ROOT } from '../../lib/config.js';
+import { adminQuery } from '../../lib/db.js';
+import { freshDatabase } from '../helpers/fresh-database.js';
+import { dropNamespace, namespaceName } from '../helpers/fresh-namespace.js';
+
+const BIN = path.join(PROJECT_ROOT, 'bin', 'protea.js');
+
+t.test('protea demo: every demo job succeeds, the rows land, and the evaluation step stores and writes its results', async (t) => {
+  const url = await freshDatabase(t);
+  const namespace = namespaceName();
+  t.teardown(() => dropNamespace(namespace));
+  const out = mkdtempSync(path.join(os.tmpdir(), 'protea-demo-'));
+  t.teardown(() => rmSync(out, { recursive: true, force: true }));
+
+  const env = { ...process.env, PROTEA_DB_URL: url, PROTEA_TOPIC_NAMESPACE: namespace, PROTEA_LOG_LEVEL: 'warn', CI: 'true' };
+  const child = spawn(process.execPath, [BIN, 'demo', '--out', out], { env, cwd: PROJECT_ROOT });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  t.equal(code, 0, 'exit code 0');
+  if (code !== 0) t.comment(`stderr tail:\n${stderr.slice(-2000)}`);
+
+  const jobLines = stdout.split('\n').filter((l) => /^ {2}[0-9a-f-]{36} {2}/.test(l));
+  t.equal(jobLines.length, 7, 'seven demo inputs, one job each');
+  t.equal(jobLines.filter((l) => l.includes(' succeeded ')).length, 7, 'every job succeeded');
+
+  const count = async (table: string) => (await adminQuery<{ n: number }>(url, `SELECT count(*)::int AS n FROM ${table}`))[0]?.n;
+  t.equal(await count('go_term'), 149, 'the GO slim: 149 terms');
+  t.equal(await count('annotation_set'), 3, 'three annotation sets: the GAF, and its older and newer versions');
+  t.equal(await count('query_set_entry'), 27, '27 of the 33 E. coli entries land in the query set (six wrapped headers are dead-lettered)');
+
+  // the evaluation step: one set, the imported predictor and the naive baseline, both stored
+  t.equal(await count('evaluation_set'), 1, 'one evaluation set');
+  const results = await adminQuery<{ kind: string; name: string }>(url,
+    'SELECT p.kind, p.name FROM evaluation_result r JOIN prediction_set p ON p.id = r.prediction_set_id ORDER BY p.kind');
+  t.same(results, [{ kind: 'baseline', name: 'naive' }, { kind: 'imported', name: 'demo-predictor' }], 'a result for the predictor and one for the naive baseline');
+  t.match(stdout, /target proteins NK \d+, LK \d+, PK \d+/, 'the set has NK, LK and PK targets');
+  t.match(stdout, /NK\s+cellular_component\s+demo-predictor\s+0\.\d{3}/, 'the table has the predictor\'s Fmax');
+  t.match(stdout, /NK\s+cellular_component\s+naive \(baseline\)\s+0\.\d{3}/, 'and the naive baseline\'s beside it');
+
+  const files = readdirSync(out).sort();
+  t.ok(files.includes('results.tsv') && files.includes('curves.tsv'), `results.tsv and curves.tsv written (${files.join(', ')})`);
+  const plot = path.join(out, 'pr_NK_cellular_component.svg');
+  t.ok(existsSync(plot), 'the NK cellular_component precision-recall plot is written');
+  t.equal((readFileSync(plot, 'utf8').match(/class="pr-curve"/g) ?? []).length, 2, 'with one curve per method');
+  const tsv = readFileSync(path.join(out, 'results.tsv'), 'utf8').trim().split('\n');
+  t.ok(tsv.length > 2, `results.tsv has a header and a row per category, namespace and method (${tsv.length - 1} rows)`);
+});
