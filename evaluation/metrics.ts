@@ -175,22 +175,7 @@ function suffix(a: Float64Array): void {
 const div = (a: number, b: number): number => (b > 0 ? a / b : 0);
 const fOf = (pr: number, rc: number): number => (pr + rc !== 0 ? (2 * pr * rc) / (pr + rc) : 0);
 
-interface Normalised {
-  n: number;
-  tp: number;
-  fp: number;
-  fn: number;
-  pr: number;
-  rc: number;
-  cov: number;
-  mi: number;
-  ru: number;
-  f: number;
-  s: number;
-  pr_micro: number;
-  rc_micro: number;
-  f_micro: number;
-}
+type Normalised = Pick<CurveRow, 'n' | 'tp' | 'fp' | 'fn' | 'pr' | 'rc' | 'cov' | 'mi' | 'ru' | 'f' | 's' | 'pr_micro' | 'rc_micro' | 'f_micro'>;
 
 function normalise(s: Sums, k: number, ne: number, norm: EvaluationOptions['norm']): Normalised {
   const n = s.n[k]!;

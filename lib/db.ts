@@ -17,6 +17,16 @@ export async function createQueryPool(url: string = config().dbUrl, options: { m
   }
 }
 
+/** Runs fn with a small query pool (a command's one unit of work) and ends the pool. */
+export async function withQueryPool<T>(fn: (db: DatabasePool) => Promise<T>, url: string = config().dbUrl): Promise<T> {
+  const db = await createQueryPool(url, { maximumPoolSize: 2 });
+  try {
+    return await fn(db);
+  } finally {
+    await db.end();
+  }
+}
+
 /** A pg pool whose clients run COPY streams (pg-copy-streams). */
 export function createCopyPool(url: string = config().dbUrl, max = 4): pg.Pool {
   return new pg.Pool({ connectionString: url, max });

@@ -20,8 +20,7 @@ import { buildOntology } from '../../evaluation/ontology.js';
 import { curvesTsv, formatResultsTable, resultPlots, resultsTsv, toStored } from '../../evaluation/report.js';
 import { CATEGORIES, type Annotation, type Category, type EvaluationOptions, type EvaluationResultDocument, type Normalization, type Propagation, type StoredNamespaceResult } from '../../evaluation/types.js';
 import { BestEffortJob } from '../../lib/best-effort-job.js';
-import { config } from '../../lib/config.js';
-import { createQueryPool, type DatabasePool } from '../../lib/db.js';
+import { withQueryPool, type DatabasePool } from '../../lib/db.js';
 import { ProteaError, classify } from '../../lib/errors.js';
 import { Progress } from '../../lib/progress.js';
 import { loadEvidenceRows } from '../../lib/queries/annotation-sets.js';
@@ -260,14 +259,6 @@ interface RunCliOptions {
   limit: string;
 }
 
-async function withDb<T>(fn: (db: DatabasePool) => Promise<T>): Promise<T> {
-  const db = await createQueryPool(config().dbUrl, { maximumPoolSize: 2 });
-  try {
-    return await fn(db);
-  } finally {
-    await db.end();
-  }
-}
 
 function positiveInt(value: string, option: string): number {
   const n = Number(value);
@@ -283,7 +274,7 @@ export async function runEvaluateRun(opts: RunCliOptions): Promise<void> {
 
   if (opts.show) {
     const id = opts.show;
-    await withDb(async (db) => {
+    await withQueryPool(async (db) => {
       const row = await getEvaluationResult(db, id);
       if (!row) throw new ProteaError('NOT_FOUND', `--show: no evaluation result has the id ${id}`, { field: '--show', hint: 'List the results with `protea evaluate run --list`.' });
       if (opts.json) console.log(JSON.stringify(row, null, 2));
@@ -299,7 +290,7 @@ export async function runEvaluateRun(opts: RunCliOptions): Promise<void> {
     return;
   }
   if (opts.list) {
-    await withDb(async (db) => {
+    await withQueryPool(async (db) => {
       const predictionSetId = opts.predictions ? (await resolvePredictionSet(db, opts.predictions)).id : undefined;
       const rows = await listEvaluationResults(db, { ...(opts.set ? { evaluationSetId: opts.set } : {}), ...(predictionSetId ? { predictionSetId } : {}), limit });
       if (opts.json) return void console.log(JSON.stringify(rows, null, 2));
@@ -311,7 +302,7 @@ export async function runEvaluateRun(opts: RunCliOptions): Promise<void> {
     return;
   }
   if (opts.listPredictions) {
-    await withDb(async (db) => {
+    await withQueryPool(async (db) => {
       const rows = await listPredictionSets(db, { limit });
       const withCounts = await Promise.all(rows.map(async (r) => ({ ...r, predictions: await countPredictions(db, r.id) })));
       if (opts.json) return void console.log(JSON.stringify(withCounts, null, 2));
@@ -335,7 +326,7 @@ export async function runEvaluateRun(opts: RunCliOptions): Promise<void> {
     baselines: parseBaselines(opts.baselines),
     maxBaselineTerms: positiveInt(opts.baselineMaxTerms, '--baseline-max-terms'),
   };
-  await withDb(async (db) => {
+  await withQueryPool(async (db) => {
     const job = await BestEffortJob.start('evaluation_run', { set: req.set, predictions: req.predictions ?? null, ia: req.ia ?? null, prop: req.prop, norm: req.norm, th_step: req.thStep, no_roots: req.noRoots, baselines: req.baselines.map((b) => b.name) });
     try {
       const report = await runEvaluation(req, { db, job });

@@ -9,8 +9,7 @@ import type { Command } from 'commander';
 import { buildOntology } from '../../evaluation/ontology.js';
 import { DEFAULT_EVIDENCE_CODES, obsoleteIds, TemporalHoldoutBuilder, type EvaluationSetStats, type HoldoutAnnotation, type HoldoutSetStats } from '../../evaluation/temporal-holdout.js';
 import { CATEGORIES, type Category } from '../../evaluation/types.js';
-import { config } from '../../lib/config.js';
-import { createQueryPool, type DatabasePool } from '../../lib/db.js';
+import { withQueryPool, type DatabasePool } from '../../lib/db.js';
 import { ProteaError, classify } from '../../lib/errors.js';
 import { BestEffortJob } from '../../lib/best-effort-job.js';
 import type { JobReporter } from '../../lib/jobs.js';
@@ -296,14 +295,6 @@ interface SetOptions {
   limit: string;
 }
 
-async function withDb<T>(fn: (db: DatabasePool) => Promise<T>): Promise<T> {
-  const db = await createQueryPool(config().dbUrl, { maximumPoolSize: 2 });
-  try {
-    return await fn(db);
-  } finally {
-    await db.end();
-  }
-}
 
 async function requireSet(db: DatabasePool, id: string, option: string): Promise<EvaluationSetRow> {
   const row = await getEvaluationSet(db, id);
@@ -328,7 +319,7 @@ export async function runEvaluateSet(opts: SetOptions): Promise<void> {
   if (opts.old !== undefined || opts.new !== undefined) {
     if (opts.old === undefined || opts.new === undefined) throw new ProteaError('USAGE', 'give both --old and --new', { field: opts.old === undefined ? '--old' : '--new' });
     const req: EvaluationSetRequest = { old: opts.old, new: opts.new, ...(opts.ontology ? { ontology: opts.ontology } : {}), ...(opts.evidence ? { evidenceCodes: parseEvidenceCodes(opts.evidence) } : {}) };
-    await withDb(async (db) => {
+    await withQueryPool(async (db) => {
       const job = await BestEffortJob.start('evaluation_set', { old: req.old, new: req.new, ontology: req.ontology ?? null, evidence: req.evidenceCodes ?? DEFAULT_EVIDENCE_CODES });
       try {
         const report = await createEvaluationSet(req, { db, job });
@@ -342,7 +333,7 @@ export async function runEvaluateSet(opts: SetOptions): Promise<void> {
     return;
   }
 
-  await withDb(async (db) => {
+  await withQueryPool(async (db) => {
     if (opts.listAnnotationSets) {
       const sets = await listAnnotationSets(db, { limit });
       if (opts.json) return void console.log(JSON.stringify(sets, null, 2));
