@@ -1,14 +1,12 @@
 // GET /health: 200 when PostgreSQL answers a query, 503 when it does not (a
 // load balancer or `curl --fail` takes the instance out).
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { sql, type DatabasePool } from '../../lib/db.js';
+import type { DatabasePool } from '../../lib/db.js';
 import { classify } from '../../lib/errors.js';
+import { ping } from '../../lib/queries/health.js';
 
 /** How long the probe waits for the database before calling it unreachable. */
 export const HEALTH_TIMEOUT_MS = 2000;
-
-const Probe = z.object({ ok: z.number() });
 
 async function probe(db: DatabasePool): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -16,7 +14,7 @@ async function probe(db: DatabasePool): Promise<void> {
     timer = setTimeout(() => reject(new Error(`no answer within ${HEALTH_TIMEOUT_MS} ms`)), HEALTH_TIMEOUT_MS);
   });
   try {
-    await Promise.race([db.oneFirst(sql.type(Probe)`SELECT 1 AS ok`), timeout]);
+    await Promise.race([ping(db), timeout]);
   } finally {
     clearTimeout(timer);
   }
