@@ -2,12 +2,12 @@
 // for COPY (slonik has no COPY API). Nothing else imports pg or slonik's
 // createPool, so connection settings live in one place.
 import pg from 'pg';
-import { createPool, sql, type DatabasePool } from 'slonik';
+import { createPool, sql, type CommonQueryMethods, type DatabasePool } from 'slonik';
 import { config } from './config.js';
 import { classify } from './errors.js';
 
 export { sql };
-export type { DatabasePool };
+export type { CommonQueryMethods, DatabasePool };
 
 export async function createQueryPool(url: string = config().dbUrl, options: { maximumPoolSize?: number } = {}): Promise<DatabasePool> {
   try {

@@ -20,7 +20,7 @@ import { buildOntology } from '../../evaluation/ontology.js';
 import { curvesTsv, formatResultsTable, resultPlots, resultsTsv, toStored } from '../../evaluation/report.js';
 import { CATEGORIES, type Annotation, type Category, type EvaluationOptions, type EvaluationResultDocument, type Normalization, type Propagation, type StoredNamespaceResult } from '../../evaluation/types.js';
 import { BestEffortJob } from '../../lib/best-effort-job.js';
-import { withQueryPool, type DatabasePool } from '../../lib/db.js';
+import { withQueryPool, type CommonQueryMethods, type DatabasePool } from '../../lib/db.js';
 import { ProteaError, classify } from '../../lib/errors.js';
 import { Progress } from '../../lib/progress.js';
 import { loadEvidenceRows } from '../../lib/queries/annotation-sets.js';
@@ -135,7 +135,7 @@ export async function runEvaluation(req: RunRequest, opts: { db: DatabasePool; j
       options: docOptions,
       categories: Object.fromEntries([...results]),
     });
-    const pending: Array<{ predictionSetId: () => Promise<string>; document: EvaluationResultDocument }> = [];
+    const pending: Array<{ predictionSetId: (tx: CommonQueryMethods) => Promise<string>; document: EvaluationResultDocument }> = [];
 
     if (predictionSet) {
       const before = new Map([...evaluators].map(([c, ev]) => [c, { ...ev.stats }]));
@@ -188,8 +188,8 @@ export async function runEvaluation(req: RunRequest, opts: { db: DatabasePool; j
           await job?.emit('progress', (j) => j.progress(++step, steps, `baseline ${baseline.name}: ${c} scored`));
         }
         pending.push({
-          predictionSetId: () =>
-            ensureBaselinePredictionSet(db, {
+          predictionSetId: (tx) =>
+            ensureBaselinePredictionSet(tx, {
               name: baseline.name,
               evaluationSetId: set.id,
               referenceAnnotationSetId: set.old_annotation_set_id,
@@ -203,12 +203,16 @@ export async function runEvaluation(req: RunRequest, opts: { db: DatabasePool; j
     }
 
     // stored together at the end: a failure while scoring leaves no partial results behind
-    const stored: StoredResult[] = [];
-    for (const p of pending) {
-      const predictionSetId = await p.predictionSetId();
-      const id = await insertEvaluationResult(db, { evaluationSetId: set.id, predictionSetId, results: p.document, jobId: job?.id ?? null });
-      stored.push({ id, predictionSetId, document: p.document });
-    }
+    // (one transaction: all of this run's results, or none of them)
+    const stored = await db.transaction(async (tx) => {
+      const out: StoredResult[] = [];
+      for (const p of pending) {
+        const predictionSetId = await p.predictionSetId(tx);
+        const id = await insertEvaluationResult(tx, { evaluationSetId: set.id, predictionSetId, results: p.document, jobId: job?.id ?? null });
+        out.push({ id, predictionSetId, document: p.document });
+      }
+      return out;
+    });
     await job?.emit('finished', (j) =>
       j.finished('succeeded', { current: steps, total: steps, message: `${stored.length} evaluation results stored: ${stored.map((s) => `${s.document.method} ${s.id}`).join(', ')}` }),
     );

@@ -3,7 +3,7 @@
 // `results` is an EvaluationResultDocument (evaluation/types.ts).
 import { z } from 'zod';
 import type { EvaluationResultDocument } from '../../evaluation/types.js';
-import { sql, type DatabasePool } from '../db.js';
+import { sql, type CommonQueryMethods, type DatabasePool } from '../db.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -16,7 +16,7 @@ export interface NewEvaluationResult {
 }
 
 /** Inserts one result; resolves with its id. */
-export async function insertEvaluationResult(db: DatabasePool, r: NewEvaluationResult): Promise<string> {
+export async function insertEvaluationResult(db: CommonQueryMethods, r: NewEvaluationResult): Promise<string> {
   return db.oneFirst(sql.type(z.object({ id: z.string() }))`
     INSERT INTO evaluation_result (evaluation_set_id, prediction_set_id, results, max_distance, job_id)
     VALUES (${r.evaluationSetId}, ${r.predictionSetId}, ${sql.jsonb(r.results as never)}, ${r.maxDistance ?? null}, ${r.jobId})

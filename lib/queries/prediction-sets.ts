@@ -4,7 +4,7 @@
 // are read here the same way.
 import { z } from 'zod';
 import { copyRows, runSql, type CopyValue, type PgPool } from '../copy.js';
-import { sql, type DatabasePool } from '../db.js';
+import { sql, type CommonQueryMethods, type DatabasePool } from '../db.js';
 import { ProteaError } from '../errors.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -94,7 +94,7 @@ export async function insertPredictionSet(db: DatabasePool, set: NewPredictionSe
  * missing, so running a baseline again points its new results at the same row.
  */
 export async function ensureBaselinePredictionSet(
-  db: DatabasePool,
+  db: CommonQueryMethods,
   b: { name: string; evaluationSetId: string; referenceAnnotationSetId: string; ontologySnapshotId: string; meta?: Record<string, unknown>; jobId: string | null },
 ): Promise<string> {
   const key = { baseline: b.name, evaluation_set_id: b.evaluationSetId, reference_annotation_set_id: b.referenceAnnotationSetId };
