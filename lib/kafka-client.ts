@@ -64,6 +64,17 @@ export async function describeCluster(opts: KafkaClientOptions = {}): Promise<{ 
   }, opts);
 }
 
+/** The cluster id of the brokers a client talks to (admin describeCluster). */
+export async function clusterIdOf(kafka: Kafka): Promise<string> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.describeCluster()).clusterId;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
 export interface TopicDefinition {
   name: string;
   partitions: number;

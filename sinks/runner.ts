@@ -58,7 +58,7 @@ import { config } from '../lib/config.js';
 import { copyRows, copyRowsBinary, runSql, type BinaryType, type CopyValue, type PgClient, type PgPool, type SqlStatement } from '../lib/copy.js';
 import { createCopyPool, createQueryPool, sql, type DatabasePool } from '../lib/db.js';
 import { CATALOGUE, ProteaError, classify, type ErrorName } from '../lib/errors.js';
-import { createKafkaClient } from '../lib/kafka-client.js';
+import { clusterIdOf, createKafkaClient } from '../lib/kafka-client.js';
 import { logger } from '../lib/log.js';
 import { AvroRegistry } from '../lib/schema-registry.js';
 import { TopicConsumer, type BatchContext, type IncomingRecord } from '../lib/topic-consumer.js';
@@ -198,6 +198,8 @@ export interface PartitionBatch<T> {
 export interface WriteOptions<T> {
   /** sends and awaits the acknowledgement (inside the transaction, before COMMIT) */
   sendDeadLetters(letters: readonly DeadLetter<T>[]): Promise<void>;
+  /** the Kafka cluster the batch came from, recorded on a partition's first offsets row */
+  clusterId?: string | null;
   fault?: FaultHook;
 }
 
@@ -350,7 +352,10 @@ export async function writeBatch<T>(client: PgClient, sink: string, mapping: Sin
       );
     let fenced = await fence();
     if (fenced.rowCount === 0) {
-      await runSql(client, sql.unsafe`INSERT INTO sink_offsets (sink, topic, partition, next_offset) VALUES (${sink}, ${batch.topic}, ${batch.partition}, 0) ON CONFLICT DO NOTHING`);
+      await runSql(
+        client,
+        sql.unsafe`INSERT INTO sink_offsets (sink, topic, partition, next_offset, cluster_id) VALUES (${sink}, ${batch.topic}, ${batch.partition}, 0, ${opts.clusterId ?? null}) ON CONFLICT DO NOTHING`,
+      );
       fenced = await fence();
     }
     if (fenced.rowCount === 0) {
@@ -474,6 +479,9 @@ export class SinkRunner<T> {
   private generation = 0;
   private stopping = false;
   private stopped: Promise<void> | undefined;
+  private readonly kafka: Kafka;
+  /** the cluster this runner consumes from (set by start()) */
+  private clusterId: string | null = null;
   private active: { client: PgClient; released: boolean } | undefined;
   private settle!: { resolve: () => void; reject: (e: unknown) => void };
 
@@ -489,6 +497,7 @@ export class SinkRunner<T> {
     this.dbUrl = opts.dbUrl ?? config().dbUrl;
     this.log = logger(`sink:${mapping.name}`);
     const kafka = opts.kafka ?? createKafkaClient();
+    this.kafka = kafka;
     this.registry = opts.registry ?? new AvroRegistry();
     this.consumer = new TopicConsumer<T>({
       groupId: this.groupId,
@@ -509,6 +518,8 @@ export class SinkRunner<T> {
   /** Connects, subscribes and starts consuming; resolves once the consumer runs. */
   async start(): Promise<void> {
     this.queryPool = await createQueryPool(this.dbUrl, { maximumPoolSize: 2 });
+    this.clusterId = await clusterIdOf(this.kafka);
+    await this.adoptStoredOffsets(this.queryPool, this.clusterId);
     const events = this.consumer.events;
     this.consumer.on(events.GROUP_JOIN, (event) => {
       const payload = event.payload as { memberId: string; memberAssignment: Record<string, number[]> };
@@ -550,6 +561,28 @@ export class SinkRunner<T> {
       this.settle.resolve();
     })();
     return this.stopped;
+  }
+
+  /**
+   * Offsets stored for another Kafka cluster point into a log that no longer
+   * exists (a fresh cluster starts at 0): they restart at 0 here, before any
+   * partition is assigned; re-merging is harmless (natural keys). Rows from
+   * before cluster ids were recorded (NULL) are taken to be this cluster's.
+   */
+  private async adoptStoredOffsets(pool: DatabasePool, clusterId: string): Promise<void> {
+    const reset = await pool.any(sql.unsafe`
+      UPDATE sink_offsets o SET next_offset = 0, cluster_id = ${clusterId}, updated_at = now()
+        FROM sink_offsets was
+       WHERE o.sink = ${this.sinkName} AND o.topic = ${this.topic} AND o.cluster_id <> ${clusterId}
+         AND was.sink = o.sink AND was.topic = o.topic AND was.partition = o.partition
+      RETURNING o.partition, was.next_offset::text AS was_offset, was.cluster_id AS was_cluster`);
+    if (reset.length > 0) {
+      this.log.warn(
+        { clusterId, reset: reset.map((r) => ({ partition: r.partition, was: r.was_offset, cluster: r.was_cluster })) },
+        'stored offsets belong to another Kafka cluster: reading this cluster\'s partitions from the beginning',
+      );
+    }
+    await pool.query(sql.unsafe`UPDATE sink_offsets SET cluster_id = ${clusterId} WHERE sink = ${this.sinkName} AND topic = ${this.topic} AND cluster_id IS NULL`);
   }
 
   /** The stored offsets of this sink, partition -> next_offset. */
@@ -642,6 +675,7 @@ export class SinkRunner<T> {
         this.active = { client, released: false };
         const result = await writeBatch(client, this.sinkName, this.mapping, { topic: this.topic, partition, expected, next, records: todo }, {
           sendDeadLetters: (letters) => this.sendDeadLetters(letters),
+          clusterId: this.clusterId,
           ...(this.opts.fault ? { fault: this.opts.fault } : {}),
         });
         this.releaseActive();

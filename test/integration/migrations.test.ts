@@ -128,7 +128,7 @@ const KEY_COLUMNS: Record<string, Record<string, string>> = {
     started_at: 'timestamptz', finished_at: 'timestamptz',
   },
   job_event: { id: 'int8!', job_id: 'uuid!', event: 'text!', message: 'text', fields: 'jsonb!', level: 'text!', ts: 'timestamptz!' },
-  sink_offsets: { sink: 'text!', topic: 'text!', partition: 'int4!', next_offset: 'int8!', updated_at: 'timestamptz!' },
+  sink_offsets: { sink: 'text!', topic: 'text!', partition: 'int4!', next_offset: 'int8!', updated_at: 'timestamptz!', cluster_id: 'text' },
   schema_migrations: { version: 'int4!', name: 'text!', checksum: 'text!', applied_at: 'timestamptz!' },
 };
 

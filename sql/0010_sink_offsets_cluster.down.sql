@@ -1,0 +1,1 @@
+ALTER TABLE sink_offsets DROP COLUMN cluster_id;
