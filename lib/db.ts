@@ -5,6 +5,7 @@ import pg from 'pg';
 import { createPool, sql, type CommonQueryMethods, type DatabasePool } from 'slonik';
 import { config } from './config.js';
 import { classify } from './errors.js';
+import { logger } from './log.js';
 
 export { sql };
 export type { CommonQueryMethods, DatabasePool };
@@ -27,9 +28,18 @@ export async function withQueryPool<T>(fn: (db: DatabasePool) => Promise<T>, url
   }
 }
 
-/** A pg pool whose clients run COPY streams (pg-copy-streams). */
+/**
+ * A pg pool whose clients run COPY streams (pg-copy-streams). An idle client
+ * whose connection the server ends (a restart, a dropped database) makes the
+ * pool emit 'error', and an EventEmitter without a listener throws: that would
+ * crash the process, so every pool gets one (the pool opens a new connection
+ * when it next needs one). pool.end() does not wait for the connections to
+ * close, so this also covers a server that ends them just after.
+ */
 export function createCopyPool(url: string = config().dbUrl, max = 4): pg.Pool {
-  return new pg.Pool({ connectionString: url, max });
+  const pool = new pg.Pool({ connectionString: url, max });
+  pool.on('error', (err) => logger('postgresql').warn({ err: err.message, database: databaseName(url) }, 'idle PostgreSQL connection lost'));
+  return pool;
 }
 
 /** The URL with its password hidden, for messages and logs. */

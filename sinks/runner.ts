@@ -508,7 +508,6 @@ export class SinkRunner<T> {
     });
     this.producer = new TopicProducer({ kafka, registry: this.registry });
     this.copyPool = createCopyPool(this.dbUrl, 2);
-    this.copyPool.on('error', (err) => this.log.warn({ err: err.message }, 'idle PostgreSQL connection lost'));
     this.done = new Promise<void>((resolve, reject) => {
       this.settle = { resolve, reject };
     });
