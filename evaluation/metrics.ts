@@ -172,6 +172,37 @@ function suffix(a: Float64Array): void {
   for (let k = a.length - 2; k >= 0; k--) a[k]! += a[k + 1]!;
 }
 
+/**
+ * Adds one target's per-bin counts to the sums, walking its occupied bins from
+ * the highest threshold down: its precision and recall change only there, so
+ * each change is added once (difference arrays, summed from the top later).
+ * Clears the bins it read. `g` is |ground truth| (or its IA sum).
+ */
+function addTargetBins(sums: Sums, bins: Int32Array, nBins: number, binPred: Int32Array | Float64Array, binTp: Int32Array | Float64Array, g: number): void {
+  const d = bins.subarray(0, nBins).sort();
+  let pred = 0;
+  let tp = 0;
+  let prevPr = 0;
+  let prevRc = 0;
+  sums.n[d[nBins - 1]! - 1]!++;
+  for (let i = nBins - 1; i >= 0; i--) {
+    const b = d[i]!;
+    const at = b - 1;
+    pred += binPred[b]!;
+    tp += binTp[b]!;
+    sums.pred[at]! += binPred[b]!;
+    sums.tp[at]! += binTp[b]!;
+    binPred[b] = 0;
+    binTp[b] = 0;
+    const pr = pred > 0 ? tp / pred : 0;
+    const rc = g > 0 ? tp / g : 0;
+    sums.pr[at]! += pr - prevPr;
+    sums.rc[at]! += rc - prevRc;
+    prevPr = pr;
+    prevRc = rc;
+  }
+}
+
 const div = (a: number, b: number): number => (b > 0 ? a / b : 0);
 const fOf = (pr: number, rc: number): number => (pr + rc !== 0 ? (2 * pr * rc) / (pr + rc) : 0);
 
@@ -594,56 +625,8 @@ export class Evaluator {
       // walk the bins from the highest threshold down: the target's precision and
       // recall change only at these bins, so each change is added once (difference
       // arrays, summed from the top at the end)
-      if (nBins > 0) {
-        const d = bins.subarray(0, nBins).sort();
-        const g = sp.gtCount[slot]!;
-        let pred = 0;
-        let tp = 0;
-        let prevPr = 0;
-        let prevRc = 0;
-        plain.n[d[nBins - 1]! - 1]!++;
-        for (let i = nBins - 1; i >= 0; i--) {
-          const b = d[i]!;
-          const at = b - 1;
-          pred += binPred[b]!;
-          tp += binTp[b]!;
-          plain.pred[at]! += binPred[b]!;
-          plain.tp[at]! += binTp[b]!;
-          binPred[b] = 0;
-          binTp[b] = 0;
-          const pr = tp / pred;
-          const rc = g > 0 ? tp / g : 0;
-          plain.pr[at]! += pr - prevPr;
-          plain.rc[at]! += rc - prevRc;
-          prevPr = pr;
-          prevRc = rc;
-        }
-      }
-      if (weighted !== null && nBinsW > 0) {
-        const d = binsW.subarray(0, nBinsW).sort();
-        const g = sp.gtW[slot]!;
-        let pred = 0;
-        let tp = 0;
-        let prevPr = 0;
-        let prevRc = 0;
-        weighted.n[d[nBinsW - 1]! - 1]!++;
-        for (let i = nBinsW - 1; i >= 0; i--) {
-          const b = d[i]!;
-          const at = b - 1;
-          pred += binPredW[b]!;
-          tp += binTpW[b]!;
-          weighted.pred[at]! += binPredW[b]!;
-          weighted.tp[at]! += binTpW[b]!;
-          binPredW[b] = 0;
-          binTpW[b] = 0;
-          const pr = pred > 0 ? tp / pred : 0;
-          const rc = g > 0 ? tp / g : 0;
-          weighted.pr[at]! += pr - prevPr;
-          weighted.rc[at]! += rc - prevRc;
-          prevPr = pr;
-          prevRc = rc;
-        }
-      }
+      if (nBins > 0) addTargetBins(plain, bins, nBins, binPred, binTp, sp.gtCount[slot]!);
+      if (weighted !== null && nBinsW > 0) addTargetBins(weighted, binsW, nBinsW, binPredW, binTpW, sp.gtW[slot]!);
     }
 
     for (const s of weighted ? [plain, weighted] : [plain]) for (const a of [s.n, s.pred, s.tp, s.pr, s.rc]) suffix(a);
