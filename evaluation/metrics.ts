@@ -101,31 +101,24 @@ export interface EvaluationStats {
   unknownTermExamples: string[];
 }
 
-class GrowInt32 {
-  data = new Int32Array(1024);
+/** A typed array that doubles when full (CSR arrays built in one pass). */
+class Grow<A extends Int32Array | Float64Array> {
   length = 0;
+  data: A;
+  constructor(private readonly make: (size: number) => A) {
+    this.data = make(1024);
+  }
   push(v: number): void {
     if (this.length === this.data.length) {
-      const next = new Int32Array(this.data.length * 2);
+      const next = this.make(this.data.length * 2);
       next.set(this.data);
       this.data = next;
     }
     this.data[this.length++] = v;
   }
 }
-
-class GrowFloat64 {
-  data = new Float64Array(1024);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
-  }
-}
+const growInt32 = () => new Grow((n) => new Int32Array(n));
+const growFloat64 = () => new Grow((n) => new Float64Array(n));
 
 /** One namespace's targets and their propagated ground truth. */
 interface NsTargets {
@@ -332,12 +325,12 @@ export class Evaluator {
       const m = raw[ns]!;
       if (m.size === 0) continue;
       const slotOf = new Int32Array(nTargets).fill(-1);
-      const gtOff = new GrowInt32();
-      const gtTerms = new GrowInt32();
-      const knOff = new GrowInt32();
-      const knTerms = new GrowInt32();
-      const gtCount = new GrowFloat64();
-      const gtW = new GrowFloat64();
+      const gtOff = growInt32();
+      const gtTerms = growInt32();
+      const knOff = growInt32();
+      const knTerms = growInt32();
+      const gtCount = growFloat64();
+      const gtW = growFloat64();
       gtOff.push(0);
       knOff.push(0);
       let count = 0;
@@ -422,10 +415,10 @@ export class Evaluator {
   start(): { add(target: string, term: string, score: number): void; finish(): NamespaceResult[] } {
     const nsOfSpace = new Int32Array(this.ont.namespaces().length).fill(-1);
     this.spaces.forEach((s, i) => (nsOfSpace[s.ns] = i));
-    const space = new GrowInt32();
-    const slot = new GrowInt32();
-    const term = new GrowInt32();
-    const score = new GrowFloat64();
+    const space = growInt32();
+    const slot = growInt32();
+    const term = growInt32();
+    const score = growFloat64();
     const stats = this.stats;
     let finished = false;
     const add = (target: string, termId: string, value: number): void => {
