@@ -10,7 +10,7 @@
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { z } from 'zod';
 import { importPredictions } from '../../cli/commands/evaluate-import.js';
 import { runEvaluation, writeRunOutputs, type RunRequest } from '../../cli/commands/evaluate-run.js';
@@ -117,9 +117,8 @@ const PREDICTIONS = [
   '',
 ].join('\n');
 
-const close = (a: number | undefined, b: number) => a !== undefined && Math.abs(a - b) < 1e-12;
-
-t.test('a CAFA file is imported with alt_ids mapped, duplicates merged, obsolete and unknown ids counted, and scored against the evaluation set with the naive baseline beside it', async (t) => {
+/** A fresh migrated database with a query pool and a COPY pool on it, closed at teardown. */
+async function seededPools(t: Test): Promise<{ db: DatabasePool; copyPool: ReturnType<typeof createCopyPool> }> {
   const url = await freshDatabase(t, { migrate: true });
   const db = await createQueryPool(url, { maximumPoolSize: 2 });
   const copyPool = createCopyPool(url, 1);
@@ -127,6 +126,13 @@ t.test('a CAFA file is imported with alt_ids mapped, duplicates merged, obsolete
     await copyPool.end();
     await db.end();
   });
+  return { db, copyPool };
+}
+
+const close = (a: number | undefined, b: number) => a !== undefined && Math.abs(a - b) < 1e-12;
+
+t.test('a CAFA file is imported with alt_ids mapped, duplicates merged, obsolete and unknown ids counted, and scored against the evaluation set with the naive baseline beside it', async (t) => {
+  const { db, copyPool } = await seededPools(t);
   const s = await seed(db);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'protea-eval-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -253,13 +259,7 @@ t.test('a CAFA file is imported with alt_ids mapped, duplicates merged, obsolete
 });
 
 t.test('a malformed prediction line stops the import naming file and line, and nothing is stored', async (t) => {
-  const url = await freshDatabase(t, { migrate: true });
-  const db = await createQueryPool(url, { maximumPoolSize: 2 });
-  const copyPool = createCopyPool(url, 1);
-  t.teardown(async () => {
-    await copyPool.end();
-    await db.end();
-  });
+  const { db, copyPool } = await seededPools(t);
   await seed(db);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'protea-eval-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

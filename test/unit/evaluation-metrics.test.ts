@@ -52,15 +52,7 @@ const at = (res: NamespaceResult[], name: string, tau: number) => {
 };
 const f = (pr: number, rc: number) => (pr + rc > 0 ? (2 * pr * rc) / (pr + rc) : 0);
 
-interface Want {
-  n: number;
-  tp: number;
-  fp: number;
-  fn: number;
-  pr: number;
-  rc: number;
-  cov: number;
-}
+type Want = Pick<CurveRow, 'n' | 'tp' | 'fp' | 'fn' | 'pr' | 'rc' | 'cov'>;
 
 /** Checks a row against hand-computed n, tp, fp, fn, pr, rc, cov and what follows from them. */
 function expectRow(t: Test, got: CurveRow, w: Want, suffix = '', label = ''): void {
