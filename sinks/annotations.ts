@@ -46,7 +46,7 @@
 // dead-lettered ones through the runner (jobProgressOnDeadLetters).
 import { sql } from '../lib/db.js';
 import type { IngestGafRecord } from '../schemas/generated/types.js';
-import { jobProgress } from './jobs.js';
+import { jobProgress, lineItem } from './jobs.js';
 import type { SinkMapping } from './runner.js';
 
 const STAGE = 'sink_stage_gaf';
@@ -97,19 +97,19 @@ export const annotationsSink: SinkMapping<IngestGafRecord> = {
     columns: `source text, source_version text, obo_version text, job_id uuid, source_file text, line integer, gaf_version text,
               db text, db_object_id text, db_object_symbol text, qualifier text, go_id text, db_reference text, evidence_code text,
               with_from text, aspect text, db_object_name text, db_object_synonym text, db_object_type text, taxon text, date text,
-              assigned_by text, annotation_extension text, gene_product_form_id text`,
+              assigned_by text, annotation_extension text, gene_product_form_id text, progress_item text`,
   },
   columns: [
     'source', 'source_version', 'obo_version', 'job_id', 'source_file', 'line', 'gaf_version',
     'db', 'db_object_id', 'db_object_symbol', 'qualifier', 'go_id', 'db_reference', 'evidence_code',
     'with_from', 'aspect', 'db_object_name', 'db_object_synonym', 'db_object_type', 'taxon', 'date',
-    'assigned_by', 'annotation_extension', 'gene_product_form_id',
+    'assigned_by', 'annotation_extension', 'gene_product_form_id', 'progress_item',
   ],
   toRow: (r) => [
     r.source, r.source_version, r.obo_version, r.job_id, r.source_file, r.line, r.gaf_version,
     r.db, r.db_object_id, r.db_object_symbol, r.qualifier, r.go_id, r.db_reference, r.evidence_code,
     r.with_from, r.aspect, r.db_object_name, r.db_object_synonym, r.db_object_type, r.taxon, r.date,
-    r.assigned_by, r.annotation_extension, r.gene_product_form_id,
+    r.assigned_by, r.annotation_extension, r.gene_product_form_id, lineItem(r.source_file, r.line),
   ],
   // Unknown ids are judged only against a complete release (sql/0008: the header's term_count
   // landed and as many terms): while the release is missing or still loading, they wait.
@@ -187,4 +187,5 @@ export const annotationsSink: SinkMapping<IngestGafRecord> = {
   ],
   jobProgressOnDeadLetters: true,
   jobId: (r) => r.job_id,
+  progressItem: (r) => lineItem(r.source_file, r.line),
 };

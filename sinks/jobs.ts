@@ -14,6 +14,9 @@ import { sql } from '../lib/db.js';
 import type { JobEventRecord } from '../schemas/generated/types.js';
 import type { SinkMapping } from './runner.js';
 
+/** Prefix of the progress identity of a record read from a file: `line:<line>@<file>`. */
+export const ITEM_LINE_PREFIX = 'line:';
+
 const STAGE = 'sink_stage_job_event';
 
 export const jobsSink: SinkMapping<JobEventRecord> = {
@@ -57,10 +60,23 @@ export const jobsSink: SinkMapping<JobEventRecord> = {
         FROM (SELECT DISTINCT ON (job_id) job_id, progress_total FROM sink_stage_job_event
                WHERE event = 'produced' ORDER BY job_id, kafka_offset DESC) p
        WHERE j.id = p.job_id`,
+    // a record a processor dead-lettered is handled: it counts once toward its job, by the
+    // file and line it came from (the same identity its landed twin would have), whatever
+    // the redeliveries of the dead letter or of its record
     sql.unsafe`
+      WITH counted AS (
+        INSERT INTO job_progress_item (job_id, item)
+        SELECT DISTINCT job_id,
+               CASE WHEN fields ? 'file' AND fields ? 'line' AND jsonb_typeof(fields->'line') = 'number'
+                    THEN ${ITEM_LINE_PREFIX}::text || (fields->>'line') || '@' || (fields->>'file')
+                    ELSE 'event:' || event_id::text END
+          FROM sink_stage_job_event
+         WHERE event = 'dead_letter' AND stage IS DISTINCT FROM 'ingest'
+         ORDER BY 1, 2
+        ON CONFLICT DO NOTHING
+        RETURNING job_id)
       UPDATE job j SET progress_current = COALESCE(j.progress_current, 0) + d.n
-        FROM (SELECT job_id, count(*)::int AS n FROM sink_stage_job_event
-               WHERE event = 'dead_letter' AND stage IS DISTINCT FROM 'ingest' GROUP BY job_id) d
+        FROM (SELECT job_id, count(*)::int AS n FROM counted GROUP BY job_id) d
        WHERE j.id = d.job_id`,
     sql.unsafe`
       UPDATE job j SET status = f.status, finished_at = f.ts, error_code = f.error_code, error_message = f.message
@@ -72,14 +88,31 @@ export const jobsSink: SinkMapping<JobEventRecord> = {
 };
 
 /**
+ * The identity of an input record within its job, for progress: its file and
+ * line (every FASTA entry, GAF row and OBO stanza has them; a redelivered or
+ * re-sent copy has the same), or null when the record carries neither.
+ */
+export function lineItem(file: string | null | undefined, line: number | null | undefined): string | null {
+  return typeof file === 'string' && typeof line === 'number' ? `${ITEM_LINE_PREFIX}${line}@${file}` : null;
+}
+
+/**
  * The merge statement a sink adds to count the records it landed toward their
- * jobs: its staging table needs a `job_id uuid` column. Runs in the sink's
- * transaction, so the count moves exactly once with the rows.
+ * jobs: its staging table needs `job_id uuid` and `progress_item text` (the
+ * record's identity within its job, see SinkMapping.progressItem). Each
+ * identity counts once per job (job_progress_item), so redelivered copies of a
+ * record do not move the progress again. Runs in the sink's transaction, so
+ * the count moves exactly once with the rows.
  */
 export function jobProgress(stagingTable: string): SqlStatement {
   const table = sql.identifier([stagingTable]);
   return sql.unsafe`
+    WITH counted AS (
+      INSERT INTO job_progress_item (job_id, item)
+      SELECT DISTINCT job_id, progress_item FROM ${table} WHERE job_id IS NOT NULL AND progress_item IS NOT NULL ORDER BY 1, 2
+      ON CONFLICT DO NOTHING
+      RETURNING job_id)
     INSERT INTO job (id, operation, queue_name, progress_current)
-    SELECT job_id, 'pending', 'pending', count(*)::int FROM ${table} WHERE job_id IS NOT NULL GROUP BY job_id
+    SELECT job_id, 'pending', 'pending', count(*)::int FROM counted GROUP BY job_id ORDER BY job_id
     ON CONFLICT (id) DO UPDATE SET progress_current = COALESCE(job.progress_current, 0) + EXCLUDED.progress_current`;
 }

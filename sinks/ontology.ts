@@ -48,7 +48,7 @@ import { sql } from '../lib/db.js';
 import { ProteaError } from '../lib/errors.js';
 import type { IngestOboRecord } from '../schemas/generated/types.js';
 import { aspectOf } from '../topics/readers/obo.js';
-import { jobProgress } from './jobs.js';
+import { jobProgress, lineItem } from './jobs.js';
 import type { SinkMapping } from './runner.js';
 
 /** classid of the per-snapshot advisory lock (two-int4 key space): 'GOED'. */
@@ -82,11 +82,11 @@ export const ontologySink: SinkMapping<IngestOboRecord> = {
     table: STAGE,
     columns: `kind text, obo_version text, obo_url text, go_id text, name text, namespace text, aspect char(1), definition text,
               is_obsolete boolean, alt_ids text[], replaced_by text[], consider text[], edge_relations text[], edge_parents text[],
-              term_count integer, job_id uuid`,
+              term_count integer, job_id uuid, progress_item text`,
   },
   columns: [
     'kind', 'obo_version', 'obo_url', 'go_id', 'name', 'namespace', 'aspect', 'definition', 'is_obsolete', 'alt_ids', 'replaced_by',
-    'consider', 'edge_relations', 'edge_parents', 'term_count', 'job_id',
+    'consider', 'edge_relations', 'edge_parents', 'term_count', 'job_id', 'progress_item',
   ],
   toRow(r) {
     if (r.kind !== 'TERM' && r.kind !== 'HEADER') fail(`kind ${JSON.stringify(r.kind)} is neither TERM nor HEADER`, 'kind');
@@ -94,7 +94,7 @@ export const ontologySink: SinkMapping<IngestOboRecord> = {
     if (!r.obo_url) fail('obo_url is empty', 'obo_url');
     if (r.kind === 'HEADER') {
       if (r.term_count !== null && !(Number.isInteger(r.term_count) && r.term_count >= 0)) fail(`term_count ${r.term_count} is not a count`, 'term_count');
-      return ['HEADER', r.obo_version, r.obo_url, null, null, null, null, null, false, '{}', '{}', '{}', '{}', '{}', r.term_count, r.job_id];
+      return ['HEADER', r.obo_version, r.obo_url, null, null, null, null, null, false, '{}', '{}', '{}', '{}', '{}', r.term_count, r.job_id, lineItem(r.source_file, r.line)];
     }
     if (!r.go_id || /\s/.test(r.go_id)) fail(`go_id ${JSON.stringify(r.go_id)} is not a term id`, 'go_id');
     for (const e of r.edges) {
@@ -105,6 +105,7 @@ export const ontologySink: SinkMapping<IngestOboRecord> = {
       'TERM', r.obo_version, r.obo_url, r.go_id, r.name, r.namespace, aspectOf(r.namespace), r.definition, r.is_obsolete,
       textArrayLiteral(r.alt_ids), textArrayLiteral(r.replaced_by), textArrayLiteral(r.consider),
       textArrayLiteral(r.edges.map((e) => e.relation)), textArrayLiteral(r.edges.map((e) => e.parent_go_id)), null, r.job_id,
+      lineItem(r.source_file, r.line),
     ];
   },
   merge: [
@@ -177,4 +178,5 @@ export const ontologySink: SinkMapping<IngestOboRecord> = {
     jobProgress(STAGE),
   ],
   jobId: (r) => r.job_id,
+  progressItem: (r) => lineItem(r.source_file, r.line),
 };

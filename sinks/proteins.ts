@@ -6,11 +6,15 @@
 import { sql } from '../lib/db.js';
 import { ProteaError } from '../lib/errors.js';
 import type { ProteinRecord } from '../schemas/generated/types.js';
-import { jobProgress } from './jobs.js';
+import { jobProgress, lineItem } from './jobs.js';
 import type { SinkMapping } from './runner.js';
 import { PROTEIN_SEQUENCE_LINK_LOCK } from './sequences.js';
 
 const MD5 = /^[0-9a-f]{32}$/;
+
+// A protein record is one FASTA entry of its job: its file and line (from producers older
+// than those fields, its accession).
+const proteinItem = (r: ProteinRecord): string => lineItem(r.source_file, r.line) ?? `accession:${r.accession}`;
 
 const DATA_COLUMNS = [
   'canonical_accession', 'is_canonical', 'isoform_index', 'entry_name', 'reviewed', 'taxonomy_id', 'organism',
@@ -24,14 +28,14 @@ export const proteinsSink: SinkMapping<ProteinRecord> = {
     table: 'sink_stage_protein',
     columns: `accession text, canonical_accession text, is_canonical boolean, isoform_index integer, entry_name text,
               reviewed boolean, taxonomy_id integer, organism text, gene_name text, protein_existence smallint,
-              sequence_version integer, length integer, sequence_md5 char(32), job_id uuid`,
+              sequence_version integer, length integer, sequence_md5 char(32), job_id uuid, progress_item text`,
   },
-  columns: ['accession', ...DATA_COLUMNS, 'job_id'],
+  columns: ['accession', ...DATA_COLUMNS, 'job_id', 'progress_item'],
   toRow(r) {
     if (!MD5.test(r.sequence_md5)) throw new ProteaError('SINK_WRITE_FAILED', `sequence_md5 ${JSON.stringify(r.sequence_md5)} is not 32 lower-case hex digits`, { field: 'sequence_md5' });
     return [
       r.accession, r.canonical_accession, r.is_canonical, r.isoform_index, r.entry_name, r.reviewed, r.taxonomy_id, r.organism,
-      r.gene_name, r.protein_existence, r.sequence_version, r.length, r.sequence_md5, r.job_id,
+      r.gene_name, r.protein_existence, r.sequence_version, r.length, r.sequence_md5, r.job_id, proteinItem(r),
     ];
   },
   merge: [
@@ -73,6 +77,7 @@ export const proteinsSink: SinkMapping<ProteinRecord> = {
     jobProgress('sink_stage_protein'),
   ],
   jobId: (r) => r.job_id,
+  progressItem: proteinItem,
   // a protein record the sink refuses is still one FASTA entry of its job: handled
   jobProgressOnDeadLetters: true,
 };

@@ -116,6 +116,13 @@ export interface SinkMapping<T> {
   jobProgressOnDeadLetters?: boolean;
   /** job of a record, for its dead letter (the protea-job-id header otherwise) */
   jobId?(record: T): string | null;
+  /**
+   * The record's identity within its job (e.g. file and line of the input it
+   * came from), so that progress counts it once however often it is
+   * redelivered; staged as the `progress_item` column for jobProgress(), and
+   * used for its dead letters. Absent or null: the record's offset.
+   */
+  progressItem?(record: T): string | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -392,6 +399,7 @@ export async function writeBatch<T>(client: PgClient, sink: string, mapping: Sin
  */
 async function countDeadLetters<T>(client: PgClient, sink: string, mapping: SinkMapping<T>, dead: readonly DeadLetter<T>[]): Promise<void> {
   const jobs: string[] = [];
+  const items: string[] = [];
   const codes: string[] = [];
   const reasons: string[] = [];
   const fields: string[] = [];
@@ -399,24 +407,33 @@ async function countDeadLetters<T>(client: PgClient, sink: string, mapping: Sink
     const job = jobIdOf(mapping, record);
     if (job === null || !UUID.test(job)) continue;
     jobs.push(job);
+    items.push((record.value !== undefined ? mapping.progressItem?.(record.value) : null) ?? `offset:${record.topic}:${record.partition}:${record.offset}`);
     codes.push(error.code);
     reasons.push(error.message);
     fields.push(JSON.stringify({ sink, topic: record.topic, partition: record.partition, offset: record.offset, ...(error.context.field ? { field: error.context.field } : {}) }));
   }
   if (jobs.length === 0) return;
+  // only records new to their job count (and get an event): a copy of a record already
+  // counted (redelivered upstream, produced twice) was handled already
   await runSql(
     client,
     sql.unsafe`
+      WITH d AS (
+        SELECT DISTINCT ON (job_id, item) job_id, item, code, reason, fields
+          FROM unnest(${sql.array(jobs, 'uuid')}, ${sql.array(items, 'text')}, ${sql.array(codes, 'text')}, ${sql.array(reasons, 'text')}, ${sql.array(fields, 'jsonb')})
+               AS u(job_id, item, code, reason, fields)
+         ORDER BY job_id, item),
+      counted AS (
+        INSERT INTO job_progress_item (job_id, item) SELECT job_id, item FROM d ORDER BY job_id, item
+        ON CONFLICT DO NOTHING
+        RETURNING job_id, item),
+      events AS (
+        INSERT INTO job_event (job_id, event, message, fields, level, stage, error_code)
+        SELECT d.job_id, 'dead_letter', d.reason, d.fields, 'warn', 'sinks', d.code FROM d JOIN counted c USING (job_id, item)
+        RETURNING 1)
       INSERT INTO job (id, operation, queue_name, progress_current)
-      SELECT job_id, 'pending', 'pending', count(*)::int FROM unnest(${sql.array(jobs, 'uuid')}) AS d(job_id) GROUP BY job_id ORDER BY job_id
+      SELECT job_id, 'pending', 'pending', count(*)::int FROM counted GROUP BY job_id ORDER BY job_id
       ON CONFLICT (id) DO UPDATE SET progress_current = COALESCE(job.progress_current, 0) + EXCLUDED.progress_current`,
-  );
-  await runSql(
-    client,
-    sql.unsafe`
-      INSERT INTO job_event (job_id, event, message, fields, level, stage, error_code)
-      SELECT job_id, 'dead_letter', reason, fields, 'warn', 'sinks', code
-        FROM unnest(${sql.array(jobs, 'uuid')}, ${sql.array(codes, 'text')}, ${sql.array(reasons, 'text')}, ${sql.array(fields, 'jsonb')}) AS d(job_id, code, reason, fields)`,
   );
 }
 

@@ -99,6 +99,9 @@ export function dedupTransform(records: readonly DedupInput[], topics: DedupTopi
       sequence_md5: md5,
       length,
       job_id: v.job_id,
+      // the entry's identity within its job: progress counts it once, however often it is redelivered
+      source_file: v.source_file,
+      line: v.line,
     };
     out.push({ topic: topics.proteins, key: KEYS.protein(protein), value: protein });
     if (v.query_set_id !== null && v.query_set_id !== '') {
