@@ -109,7 +109,7 @@ export const annotationsSink: SinkMapping<IngestGafRecord> = {
     r.source, r.source_version, r.obo_version, r.job_id, r.source_file, r.line, r.gaf_version,
     r.db, r.db_object_id, r.db_object_symbol, r.qualifier, r.go_id, r.db_reference, r.evidence_code,
     r.with_from, r.aspect, r.db_object_name, r.db_object_synonym, r.db_object_type, r.taxon, r.date,
-    r.assigned_by, r.annotation_extension, r.gene_product_form_id, lineItem(r.source_file, r.line),
+    r.assigned_by, r.annotation_extension, r.gene_product_form_id,
   ],
   // Unknown ids are judged only against a complete release (sql/0008: the header's term_count
   // landed and as many terms): while the release is missing or still loading, they wait.
@@ -187,5 +187,6 @@ export const annotationsSink: SinkMapping<IngestGafRecord> = {
   ],
   jobProgressOnDeadLetters: true,
   jobId: (r) => r.job_id,
-  progressItem: (r) => lineItem(r.source_file, r.line),
+  // a GAF row is one line of its job's file
+  progressItem: (r) => lineItem(r.value?.source_file, r.value?.line),
 };

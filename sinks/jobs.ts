@@ -93,7 +93,7 @@ export const jobsSink: SinkMapping<JobEventRecord> = {
  * re-sent copy has the same), or null when the record carries neither.
  */
 export function lineItem(file: string | null | undefined, line: number | null | undefined): string | null {
-  return typeof file === 'string' && typeof line === 'number' ? `${ITEM_LINE_PREFIX}${line}@${file}` : null;
+  return typeof file === 'string' && typeof line === 'number' && Number.isInteger(line) ? `${ITEM_LINE_PREFIX}${line}@${file}` : null;
 }
 
 /**

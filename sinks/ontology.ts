@@ -94,7 +94,7 @@ export const ontologySink: SinkMapping<IngestOboRecord> = {
     if (!r.obo_url) fail('obo_url is empty', 'obo_url');
     if (r.kind === 'HEADER') {
       if (r.term_count !== null && !(Number.isInteger(r.term_count) && r.term_count >= 0)) fail(`term_count ${r.term_count} is not a count`, 'term_count');
-      return ['HEADER', r.obo_version, r.obo_url, null, null, null, null, null, false, '{}', '{}', '{}', '{}', '{}', r.term_count, r.job_id, lineItem(r.source_file, r.line)];
+      return ['HEADER', r.obo_version, r.obo_url, null, null, null, null, null, false, '{}', '{}', '{}', '{}', '{}', r.term_count, r.job_id];
     }
     if (!r.go_id || /\s/.test(r.go_id)) fail(`go_id ${JSON.stringify(r.go_id)} is not a term id`, 'go_id');
     for (const e of r.edges) {
@@ -105,7 +105,6 @@ export const ontologySink: SinkMapping<IngestOboRecord> = {
       'TERM', r.obo_version, r.obo_url, r.go_id, r.name, r.namespace, aspectOf(r.namespace), r.definition, r.is_obsolete,
       textArrayLiteral(r.alt_ids), textArrayLiteral(r.replaced_by), textArrayLiteral(r.consider),
       textArrayLiteral(r.edges.map((e) => e.relation)), textArrayLiteral(r.edges.map((e) => e.parent_go_id)), null, r.job_id,
-      lineItem(r.source_file, r.line),
     ];
   },
   merge: [
@@ -178,5 +177,6 @@ export const ontologySink: SinkMapping<IngestOboRecord> = {
     jobProgress(STAGE),
   ],
   jobId: (r) => r.job_id,
-  progressItem: (r) => lineItem(r.source_file, r.line),
+  // a term or the header is one stanza of its job's file, at its line
+  progressItem: (r) => lineItem(r.value?.source_file, r.value?.line),
 };

@@ -6,15 +6,12 @@
 import { sql } from '../lib/db.js';
 import { ProteaError } from '../lib/errors.js';
 import type { ProteinRecord } from '../schemas/generated/types.js';
+import { SOURCE_FILE_HEADER, SOURCE_LINE_HEADER } from '../topics/catalogue.js';
 import { jobProgress, lineItem } from './jobs.js';
 import type { SinkMapping } from './runner.js';
 import { PROTEIN_SEQUENCE_LINK_LOCK } from './sequences.js';
 
 const MD5 = /^[0-9a-f]{32}$/;
-
-// A protein record is one FASTA entry of its job: its file and line (from producers older
-// than those fields, its accession).
-const proteinItem = (r: ProteinRecord): string => lineItem(r.source_file, r.line) ?? `accession:${r.accession}`;
 
 const DATA_COLUMNS = [
   'canonical_accession', 'is_canonical', 'isoform_index', 'entry_name', 'reviewed', 'taxonomy_id', 'organism',
@@ -35,7 +32,7 @@ export const proteinsSink: SinkMapping<ProteinRecord> = {
     if (!MD5.test(r.sequence_md5)) throw new ProteaError('SINK_WRITE_FAILED', `sequence_md5 ${JSON.stringify(r.sequence_md5)} is not 32 lower-case hex digits`, { field: 'sequence_md5' });
     return [
       r.accession, r.canonical_accession, r.is_canonical, r.isoform_index, r.entry_name, r.reviewed, r.taxonomy_id, r.organism,
-      r.gene_name, r.protein_existence, r.sequence_version, r.length, r.sequence_md5, r.job_id, proteinItem(r),
+      r.gene_name, r.protein_existence, r.sequence_version, r.length, r.sequence_md5, r.job_id,
     ];
   },
   merge: [
@@ -77,7 +74,9 @@ export const proteinsSink: SinkMapping<ProteinRecord> = {
     jobProgress('sink_stage_protein'),
   ],
   jobId: (r) => r.job_id,
-  progressItem: proteinItem,
+  // a protein record is one FASTA entry of its job: the dedup stage names the entry's file
+  // and line in headers (redelivered copies carry the same)
+  progressItem: (r) => lineItem(r.headers[SOURCE_FILE_HEADER], r.headers[SOURCE_LINE_HEADER] === undefined ? null : Number(r.headers[SOURCE_LINE_HEADER])),
   // a protein record the sink refuses is still one FASTA entry of its job: handled
   jobProgressOnDeadLetters: true,
 };

@@ -119,10 +119,16 @@ export interface SinkMapping<T> {
   /**
    * The record's identity within its job (e.g. file and line of the input it
    * came from), so that progress counts it once however often it is
-   * redelivered; staged as the `progress_item` column for jobProgress(), and
-   * used for its dead letters. Absent or null: the record's offset.
+   * redelivered. When set, the runner appends it to every staged row (the
+   * mapping's last column must be `progress_item`, for jobProgress()), and it
+   * identifies the record's dead letters. Null: the message's own position.
    */
-  progressItem?(record: T): string | null;
+  progressItem?(record: IncomingRecord<T>): string | null;
+}
+
+/** The identity of a record for job progress: the mapping's, else the message's own position. */
+export function progressItemOf<T>(mapping: SinkMapping<T>, record: IncomingRecord<T>): string {
+  return mapping.progressItem?.(record) ?? `offset:${record.topic}:${record.partition}:${record.offset}`;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -269,7 +275,8 @@ export async function writeBatch<T>(client: PgClient, sink: string, mapping: Sin
       continue;
     }
     try {
-      rows.push({ record, row: [record.offset, ...mapping.toRow(record.value)] });
+      // a mapping that counts job progress stages each record's identity last (progress_item)
+      rows.push({ record, row: [record.offset, ...mapping.toRow(record.value), ...(mapping.progressItem ? [progressItemOf(mapping, record)] : [])] });
     } catch (err) {
       const e = err instanceof ProteaError ? err : new ProteaError('SINK_WRITE_FAILED', `cannot map the record: ${(err as Error)?.message ?? String(err)}`, where, { cause: err });
       if (e.retriable) throw e;
@@ -407,7 +414,7 @@ async function countDeadLetters<T>(client: PgClient, sink: string, mapping: Sink
     const job = jobIdOf(mapping, record);
     if (job === null || !UUID.test(job)) continue;
     jobs.push(job);
-    items.push((record.value !== undefined ? mapping.progressItem?.(record.value) : null) ?? `offset:${record.topic}:${record.partition}:${record.offset}`);
+    items.push(progressItemOf(mapping, record));
     codes.push(error.code);
     reasons.push(error.message);
     fields.push(JSON.stringify({ sink, topic: record.topic, partition: record.partition, offset: record.offset, ...(error.context.field ? { field: error.context.field } : {}) }));

@@ -13,9 +13,6 @@ import type { SinkMapping } from './runner.js';
 
 const INT4_MAX = 2 ** 31 - 1;
 
-// A node is one line of the dump; the dump has one line per tax_id, which identifies it within its job.
-const taxonItem = (r: IngestTaxonomyRecord): string => `tax:${r.tax_id}`;
-
 function taxId(value: number, field: string): number {
   if (!Number.isInteger(value) || value < 1 || value > INT4_MAX) throw new ProteaError('SINK_WRITE_FAILED', `${field} ${value} is not a positive 32-bit taxonomy id`, { field });
   return value;
@@ -26,7 +23,7 @@ export const taxonomySink: SinkMapping<IngestTaxonomyRecord> = {
   topic: 'ingest.taxonomy',
   staging: { table: 'sink_stage_taxonomy', columns: 'tax_id integer, parent_tax_id integer, rank text, scientific_name text, job_id uuid, progress_item text' },
   columns: ['tax_id', 'parent_tax_id', 'rank', 'scientific_name', 'job_id', 'progress_item'],
-  toRow: (r) => [taxId(r.tax_id, 'tax_id'), taxId(r.parent_tax_id, 'parent_tax_id'), r.rank === '' ? null : r.rank, r.scientific_name === '' ? null : r.scientific_name, r.job_id, taxonItem(r)],
+  toRow: (r) => [taxId(r.tax_id, 'tax_id'), taxId(r.parent_tax_id, 'parent_tax_id'), r.rank === '' ? null : r.rank, r.scientific_name === '' ? null : r.scientific_name, r.job_id],
   merge: [
     sql.unsafe`
       INSERT INTO taxonomy AS x (tax_id, parent_tax_id, rank, scientific_name)
@@ -40,5 +37,7 @@ export const taxonomySink: SinkMapping<IngestTaxonomyRecord> = {
     jobProgress('sink_stage_taxonomy'),
   ],
   jobId: (r) => r.job_id,
-  progressItem: (r) => taxonItem(r),
+  // a node record carries no file position: the message's own offset identifies it (a
+  // producer retry after a broker failure may then count a node twice)
+  progressItem: () => null,
 };

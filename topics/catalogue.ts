@@ -183,6 +183,10 @@ export function dlqFor(stage: Stage): TopicSpec {
 }
 
 /** Message keys, one builder per keyed topic, so every producer keys a topic the same way. */
+/** Headers naming the input an output came from (its file and 1-based line), set by the stage that read it. */
+export const SOURCE_FILE_HEADER = 'protea-source-file';
+export const SOURCE_LINE_HEADER = 'protea-source-line';
+
 export const KEYS = {
   ingestFasta: (accession: string): string => accession,
   ingestGaf: (r: { source: string; source_version: string; db_object_id: string }): string => `${r.source}|${r.source_version}|${r.db_object_id}`,

@@ -12,7 +12,7 @@
 import { config } from '../../lib/config.js';
 import { ProteaError } from '../../lib/errors.js';
 import type { IngestFastaRecord, ProteinRecord, QuerySetEntryRecord, SequenceRecord } from '../../schemas/generated/types.js';
-import { KEYS, topicName } from '../../topics/catalogue.js';
+import { KEYS, SOURCE_FILE_HEADER, SOURCE_LINE_HEADER, topicName } from '../../topics/catalogue.js';
 import { runProcessor, type ProcessorHandle, type ProcessorOptions, type ProcessorOutput, type TransformResult } from '../runner.js';
 import { parseFastaHeader, parseIsoform } from './header.js';
 import { md5Hex, normaliseSequence } from './sequence.js';
@@ -99,11 +99,10 @@ export function dedupTransform(records: readonly DedupInput[], topics: DedupTopi
       sequence_md5: md5,
       length,
       job_id: v.job_id,
-      // the entry's identity within its job: progress counts it once, however often it is redelivered
-      source_file: v.source_file,
-      line: v.line,
     };
-    out.push({ topic: topics.proteins, key: KEYS.protein(protein), value: protein });
+    // the entry's file and line: its identity within its job, so that the proteins sink
+    // counts it once toward the job however often this stage redelivers it
+    out.push({ topic: topics.proteins, key: KEYS.protein(protein), value: protein, headers: { [SOURCE_FILE_HEADER]: v.source_file, [SOURCE_LINE_HEADER]: String(v.line) } });
     if (v.query_set_id !== null && v.query_set_id !== '') {
       const entry: QuerySetEntryRecord = {
         query_set_id: v.query_set_id,

@@ -501,10 +501,6 @@ export interface ProteinRecord {
    * UUID in its canonical string form (logicalType uuid).
    */
   job_id: string | null;
-  /** File of the FASTA entry this message came from, as given to the producer; with line, it identifies the entry within its job, so a redelivered entry counts once toward the job's progress. Null from producers older than this field. */
-  source_file: string | null;
-  /** 1-based line of the entry's header in source_file; null when unknown. */
-  line: number | null;
 }
 
 /**

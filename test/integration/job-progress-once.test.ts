@@ -6,24 +6,38 @@
 import t from 'tap';
 import { createCopyPool } from '../../lib/db.js';
 import { uuidv7 } from '../../lib/ids.js';
+import type { IncomingRecord } from '../../lib/topic-consumer.js';
 import type { JobEventRecord, ProteinRecord } from '../../schemas/generated/types.js';
 import { jobsSink } from '../../sinks/jobs.js';
 import { proteinsSink } from '../../sinks/proteins.js';
+import { SOURCE_FILE_HEADER, SOURCE_LINE_HEADER } from '../../topics/catalogue.js';
 import { freshDatabase } from '../helpers/fresh-database.js';
 import { md5, randomSequence } from '../helpers/sequences.js';
 import { incoming, writeOnPool } from '../helpers/sink-batches.js';
 
 const FILE = 'proteome.fasta';
 
-function protein(job: string, accession: string, line: number, sequenceMd5 = md5(randomSequence(30, 60))): { key: string; value: ProteinRecord } {
+interface Protein {
+  key: string;
+  value: ProteinRecord;
+  line: number;
+}
+
+function protein(job: string, accession: string, line: number, sequenceMd5 = md5(randomSequence(30, 60))): Protein {
   return {
     key: accession,
     value: {
       accession, canonical_accession: accession, is_canonical: true, isoform_index: null, entry_name: null, protein_name: null, reviewed: null,
       taxonomy_id: null, organism: null, gene_name: null, protein_existence: null, sequence_version: null, sequence_md5: sequenceMd5, length: 40,
-      job_id: job, source_file: FILE, line,
+      job_id: job,
     },
+    line,
   };
+}
+
+/** Protein records as the dedup stage sends them: the FASTA entry's file and line in headers. */
+function fromDedup(first: number, values: Protein[]): IncomingRecord<ProteinRecord>[] {
+  return incoming('proteins', 0, first, values).map((r, i) => ({ ...r, headers: { [SOURCE_FILE_HEADER]: FILE, [SOURCE_LINE_HEADER]: String(values[i]!.line) } }));
 }
 
 t.test('a redelivered FASTA entry moves its job progress once; the job succeeds only when every entry landed', async (t) => {
@@ -34,8 +48,8 @@ t.test('a redelivered FASTA entry moves its job progress once; the job succeeds 
   const job = uuidv7();
   await query(`INSERT INTO job (id, operation, queue_name, status, progress_total) VALUES ($1, 'produce', 'ingest', 'running', 3)`, [job]);
   const state = async () => (await query('SELECT progress_current AS current, status FROM job WHERE id = $1', [job]))[0];
-  const write = (expected: number, values: { key: string; value: ProteinRecord }[]) =>
-    writeOnPool(pool, proteinsSink, { topic: 'proteins', partition: 0, expected: BigInt(expected), next: BigInt(expected + values.length), records: incoming('proteins', 0, expected, values) }, { sendDeadLetters: async () => undefined });
+  const write = (expected: number, values: Protein[]) =>
+    writeOnPool(pool, proteinsSink, { topic: 'proteins', partition: 0, expected: BigInt(expected), next: BigInt(expected + values.length), records: fromDedup(expected, values) }, { sendDeadLetters: async () => undefined });
 
   const a = protein(job, 'P10001', 1);
   const b = protein(job, 'P10002', 3);
@@ -60,8 +74,8 @@ t.test('a record dead-lettered twice by a sink counts once, with one dead_letter
   await query(`INSERT INTO job (id, operation, queue_name, status, progress_total) VALUES ($1, 'produce', 'ingest', 'running', 2)`, [job]);
   const bad = protein(job, 'P20001', 7, 'not-an-md5'); // the proteins sink refuses it
   const letters: number[] = [];
-  const write = (expected: number, values: { key: string; value: ProteinRecord }[]) =>
-    writeOnPool(pool, proteinsSink, { topic: 'proteins', partition: 0, expected: BigInt(expected), next: BigInt(expected + values.length), records: incoming('proteins', 0, expected, values) }, {
+  const write = (expected: number, values: Protein[]) =>
+    writeOnPool(pool, proteinsSink, { topic: 'proteins', partition: 0, expected: BigInt(expected), next: BigInt(expected + values.length), records: fromDedup(expected, values) }, {
       sendDeadLetters: async (l) => {
         letters.push(l.length);
       },

@@ -248,7 +248,7 @@ t.test('proteins link to their sequence whichever lands first', async (t) => {
     value: {
       accession, canonical_accession: accession.replace(/-\d+$/, ''), is_canonical: !accession.includes('-'), isoform_index: accession.includes('-') ? Number(accession.split('-')[1]) : null,
       entry_name: null, protein_name: null, reviewed: true, taxonomy_id: 9606, organism: 'Homo sapiens', gene_name: null, protein_existence: 1, sequence_version: 1,
-      sequence_md5: s.md5, length: s.length, job_id: null, source_file: null, line: null, ...extra,
+      sequence_md5: s.md5, length: s.length, job_id: null, ...extra,
     },
   });
   // P1 before its sequence, P2 after it

@@ -7,6 +7,7 @@ import { dedupTransform, type DedupInput, type DedupTopics } from '../../process
 import { md5Hex } from '../../processors/dedup/sequence.js';
 import type { ProcessorOutput, TransformResult } from '../../processors/runner.js';
 import type { IngestFastaRecord, ProteinRecord, QuerySetEntryRecord, SequenceRecord } from '../../schemas/generated/types.js';
+import { SOURCE_FILE_HEADER, SOURCE_LINE_HEADER } from '../../topics/catalogue.js';
 import { HBA_HUMAN, HBA_HUMAN_MD5, IDS } from '../fixtures/records.js';
 
 const topics: DedupTopics = { sequences: 'ns.sequences', proteins: 'ns.proteins', querySets: 'ns.query_sets' };
@@ -146,4 +147,15 @@ t.test('output keys and values are deterministic: the same input twice gives the
     'same rejections',
   );
   for (const o of outputs(first)) t.type(o.key, 'string');
+});
+
+t.test('every protein names the FASTA entry it came from (file and line headers): its identity for job progress', async (t) => {
+  const input = [fasta('sp|P69905|HBA_HUMAN a', HBA_HUMAN), fasta('sp|P69905|HBA_HUMAN the same accession again', HBA_HUMAN)];
+  const proteins = onTopic<ProteinRecord>(dedupTransform(input, topics), topics.proteins);
+  t.same(
+    proteins.map((p) => p.headers),
+    input.map((i) => ({ [SOURCE_FILE_HEADER]: 'test.fasta', [SOURCE_LINE_HEADER]: String(i.value.line) })),
+    'two entries of one accession stay two records of the job',
+  );
+  t.not(proteins[0]!.headers?.[SOURCE_LINE_HEADER], proteins[1]!.headers?.[SOURCE_LINE_HEADER]);
 });
