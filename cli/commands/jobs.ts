@@ -37,7 +37,7 @@ export function registerJobs(program: Command): void {
           return;
         }
         const job = await getJob(db, id);
-        if (!job) throw new ProteaError('USAGE', `no job ${id}`, { hint: 'List jobs with `protea jobs`.' });
+        if (!job) throw new ProteaError('USAGE', `no job ${id}`, { hint: 'List jobs with `protea jobs`. A job just produced is listed once the jobs sink has recorded it: is `protea pipeline` running?' });
         const events = await jobEvents(db, id);
         const waiting = await whatJobWaitsFor(db, job);
         if (opts.json) return void console.log(JSON.stringify({ ...job, waiting, events }, null, 2));
