@@ -100,8 +100,15 @@ export interface WaitContext {
   activity: JobActivityRow;
   releases: readonly OntologyReleaseRow[];
   now: number;
+  /** for the dead-letter topic's name when the job's payload does not name its topic (default: the configured one) */
   namespace?: string;
   stalledAfterMs?: number;
+}
+
+/** The topic namespace a produce job wrote to (its payload names the topic: `<namespace>.ingest.gaf`), if it says. */
+function jobNamespace(job: JobRow): string | undefined {
+  const topic = job.payload.topic;
+  return typeof topic === 'string' && /\.ingest\.[a-z]+$/.test(topic) ? topic.replace(/\.ingest\.[a-z]+$/, '') : undefined;
 }
 
 /** What a job waits for, in one line, or null when it does not wait (finished, or moving). */
@@ -123,7 +130,7 @@ export function jobWait(job: JobRow, ctx: WaitContext): string | null {
     if (s.state === 'missing') {
       const start = jobStartMs(job.id) ?? job.created_at;
       const deadline = start + ONTOLOGY_WAIT_MINUTES * 60_000;
-      const dlq = topicName(dlqFor('sinks'), ctx.namespace);
+      const dlq = topicName(dlqFor('sinks'), jobNamespace(job) ?? ctx.namespace);
       if (ctx.now < deadline) {
         return `waits for ontology release ${pinned}, which is not loaded (loaded: ${describeReleases(ctx.releases)}): its rows are held until ${clock(deadline)} UTC (${duration(deadline - ctx.now)} from now), then dead-lettered to ${dlq}; ${loadHint(pinned)}`;
       }

@@ -43,6 +43,7 @@ t.test('a GAF job pinned to a missing release waits until the run start plus the
   const after = jobWait(job({}), ctx(START + (ONTOLOGY_WAIT_MINUTES + 1) * 60_000));
   t.match(after, `ontology release missing was not loaded within ${ONTOLOGY_WAIT_MINUTES} minutes of the run`);
   t.match(after, 'dead-lettered to ns.dlq.sinks as the annotations sink reaches them');
+  t.match(jobWait(job({ payload: { obo_version: 'missing', topic: 'other.ingest.gaf' } }), ctx(START)), 'dead-lettered to other.dlq.sinks', 'the namespace the job produced to');
 });
 
 t.test('a GAF job pinned to a release still loading waits for it; one pinned to a loaded release does not', async (t) => {
