@@ -34,6 +34,7 @@ export const SETTINGS = {
   registryHeap: { env: 'PROTEA_REGISTRY_HEAP', kind: 'string', default: '512m', doc: 'Max heap of the local schema registry.' },
   stackTimeoutMs: { env: 'PROTEA_STACK_TIMEOUT_MS', kind: 'int', default: '120000', doc: 'How long stack up waits for each health check.' },
   logLevel: { env: 'PROTEA_LOG_LEVEL', kind: 'enum', default: 'info', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], doc: 'pino log level.' },
+  logFormat: { env: 'PROTEA_LOG_FORMAT', kind: 'enum', default: 'auto', values: ['auto', 'json', 'pretty'], doc: 'Log lines on stderr: `json` (one JSON object a line), `pretty` (one readable line each, pino-pretty) or `auto` (pretty when stderr is a terminal and CI is not set, else JSON).' },
   metricsPort: { env: 'PROTEA_METRICS_PORT', kind: 'int', default: '9464', doc: 'Port of the Prometheus /metrics endpoint of `protea pipeline` (0 = off).' },
   apiHost: { env: 'PROTEA_API_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address `protea api` listens on (0.0.0.0 to serve other hosts).' },
   apiPort: { env: 'PROTEA_API_PORT', kind: 'int', default: '3000', doc: 'Port of the HTTP API (`protea api`).' },
@@ -56,6 +57,7 @@ export interface Config {
   readonly registryHeap: string;
   readonly stackTimeoutMs: number;
   readonly logLevel: string;
+  readonly logFormat: 'auto' | 'json' | 'pretty';
   readonly metricsPort: number;
   readonly apiHost: string;
   readonly apiPort: number;

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { config } from '../../lib/config.js';
 import { createQueryPool } from '../../lib/db.js';
 import { ProteaError } from '../../lib/errors.js';
+import { whatJobWaitsFor } from '../../lib/job-status.js';
 import { getJob, jobEvents, listJobs, type JobRow } from '../../lib/queries/jobs.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -17,7 +18,7 @@ const when = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString
 export function registerJobs(program: Command): void {
   program
     .command('jobs')
-    .description('list recent jobs, or show one job with its events')
+    .description('list recent jobs, or show one job with its events and, while it waits, what it waits for')
     .argument('[id]', 'job id (UUID) to show')
     .option('--status <status>', 'only jobs in this status (queued, running, succeeded, failed, cancelled)')
     .option('--limit <n>', 'how many jobs to list', '20')
@@ -36,10 +37,11 @@ export function registerJobs(program: Command): void {
           return;
         }
         const job = await getJob(db, id);
-        if (!job) throw new ProteaError('USAGE', `no job ${id}`, { hint: 'List jobs with `protea jobs`.' });
+        if (!job) throw new ProteaError('USAGE', `no job ${id}`, { hint: 'List jobs with `protea jobs`. A job just produced is listed once the jobs sink has recorded it: is `protea pipeline` running?' });
         const events = await jobEvents(db, id);
-        if (opts.json) return void console.log(JSON.stringify({ ...job, events }, null, 2));
-        console.log(`job ${job.id}\n  operation ${job.operation} (${job.queue_name})\n  status    ${job.status}\n  progress  ${progress(job)}\n  created   ${when(job.created_at)}\n  started   ${when(job.started_at)}\n  finished  ${when(job.finished_at)}`);
+        const waiting = await whatJobWaitsFor(db, job);
+        if (opts.json) return void console.log(JSON.stringify({ ...job, waiting, events }, null, 2));
+        console.log(`job ${job.id}\n  operation ${job.operation} (${job.queue_name})\n  status    ${job.status}${waiting ? `\n  waiting   ${waiting}` : ''}\n  progress  ${progress(job)}\n  created   ${when(job.created_at)}\n  started   ${when(job.started_at)}\n  finished  ${when(job.finished_at)}`);
         if (job.error_code) console.log(`  error     ${job.error_code}: ${job.error_message ?? ''}`);
         console.log(`  payload   ${JSON.stringify(job.payload)}\n\nevents (${events.length}):`);
         for (const e of events) console.log(`  ${when(e.ts)}  ${e.level.padEnd(5)}  ${e.event.padEnd(11)}  ${e.stage ?? ''}  ${e.message ?? ''}${e.error_code ? ` [${e.error_code}]` : ''}`);

@@ -1,7 +1,9 @@
 // protea produce fasta | gaf | obo | taxonomy: files onto the ingest topics, one job per run.
 import path from 'node:path';
 import type { Command } from 'commander';
+import { config } from '../../lib/config.js';
 import { ProteaError } from '../../lib/errors.js';
+import { checkPinnedRelease } from '../../lib/job-status.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { TopicProducer } from '../../lib/topic-producer.js';
 import type { IngestFastaRecord, IngestGafRecord, IngestOboRecord, IngestTaxonomyRecord } from '../../schemas/generated/types.js';
@@ -98,7 +100,12 @@ export function registerProduce(program: Command): void {
     .requiredOption('--source <source>', 'annotation source: goa, quickgo, …')
     .requiredOption('--version <version>', 'version of the source release, e.g. 2024-01-17')
     .requiredOption('--ontology <obo_version>', 'the ontology release (data-version) the annotations are pinned to')
-    .action(async (file: string, opts: { source: string; version: string; ontology: string }) => runAndReport(gafRun(file, opts)));
+    .action(async (file: string, opts: { source: string; version: string; ontology: string }) => {
+      // said before anything is sent: rows pinned to a release that is not loaded wait in the sink, then go to its DLQ
+      const warning = await checkPinnedRelease(config().dbUrl, opts.ontology);
+      if (warning) console.error(warning);
+      await runAndReport(gafRun(file, opts));
+    });
 
   cmd
     .command('obo')

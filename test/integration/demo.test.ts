@@ -7,8 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { PROJECT_ROOT } from '../../lib/config.js';
+import { PROJECT_ROOT, loadConfig } from '../../lib/config.js';
 import { adminQuery } from '../../lib/db.js';
+import { DEMO_DEAD_LETTER_REASONS, demoLogFile } from '../../lib/demo.js';
 import { freshDatabase } from '../helpers/fresh-database.js';
 import { dropNamespace, namespaceName } from '../helpers/fresh-namespace.js';
 
@@ -22,6 +23,8 @@ t.test('protea demo: every demo job succeeds, the rows land, and the evaluation 
   t.teardown(() => rmSync(out, { recursive: true, force: true }));
 
   const env = { ...process.env, PROTEA_DB_URL: url, PROTEA_TOPIC_NAMESPACE: namespace, PROTEA_LOG_LEVEL: 'warn', CI: 'true' };
+  const logFile = demoLogFile(loadConfig(env));
+  t.teardown(() => rmSync(logFile, { force: true }));
   const child = spawn(process.execPath, [BIN, 'demo', '--out', out], { env, cwd: PROJECT_ROOT });
   let stdout = '';
   let stderr = '';
@@ -48,6 +51,26 @@ t.test('protea demo: every demo job succeeds, the rows land, and the evaluation 
   t.match(stdout, /target proteins NK \d+, LK \d+, PK \d+/, 'the set has NK, LK and PK targets');
   t.match(stdout, /NK\s+cellular_component\s+demo-predictor\s+0\.\d{3}/, 'the table has the predictor\'s Fmax');
   t.match(stdout, /NK\s+cellular_component\s+naive \(baseline\)\s+0\.\d{3}/, 'and the naive baseline\'s beside it');
+
+  // the demo data's known bad records: one summary line per stage and error code, with the count
+  // the jobs recorded, instead of a JSON log line each (those go to the log file the summary names)
+  const dead = await adminQuery<{ stage: string; error_code: string; n: number }>(url,
+    "SELECT stage, error_code, count(*)::int AS n FROM job_event WHERE event = 'dead_letter' GROUP BY 1, 2 ORDER BY 1, 2");
+  t.same(dead.map((d) => [d.stage, d.error_code]), [['dedup', 'PROTEA_ERR_SEQUENCE_INVALID'], ['ingest', 'PROTEA_ERR_INPUT_INVALID'], ['sinks', 'PROTEA_ERR_ONTOLOGY_TERM_UNKNOWN']], 'three kinds of dead letters, all known ones');
+  const summary = stdout.split('\n').filter((l) => / dead-lettered: /.test(l));
+  t.equal(summary.length, dead.length, `one summary line per stage and error code:\n${summary.join('\n')}`);
+  for (const d of dead) {
+    t.ok(summary.some((l) => l.startsWith(`  ${d.n} `) && l.includes(`(${d.error_code}); see ${namespace}.dlq.${d.stage}`)), `${d.n} ${d.stage} ${d.error_code}: count, code and topic`);
+  }
+  t.ok(summary.some((l) => /^ {2}\d+ annotation rows dead-lettered: GO id not in the demo GO slim \(PROTEA_ERR_ONTOLOGY_TERM_UNKNOWN\)/.test(l)), 'the GAF rows outside the slim, said so');
+  t.notOk(summary.some((l) => l.includes('unexpected')), 'every dead letter is a known one');
+  t.equal(Object.keys(DEMO_DEAD_LETTER_REASONS).length, dead.length, 'the demo explains each kind');
+  t.equal((stderr.match(/"level":40/g) ?? []).length, 0, 'no warning log line on stderr');
+  t.match(stdout, `logged in ${path.relative(PROJECT_ROOT, logFile)}`, 'the summary names the log file');
+  const logged = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string });
+  const warned = Number(/(\d+) warnings? logged in/.exec(stdout)?.[1]);
+  t.ok(warned > 0, `the summary counts the warnings logged (${warned})`);
+  t.equal(logged.filter((l) => l.level === 40).length, warned, 'the log file has those warnings');
 
   const files = readdirSync(out).sort();
   t.ok(files.includes('results.tsv') && files.includes('curves.tsv'), `results.tsv and curves.tsv written (${files.join(', ')})`);
