@@ -33,8 +33,8 @@ import type { IngestGafRecord } from '../schemas/generated/types.js';
 import { proteinsSink } from '../sinks/proteins.js';
 import { writeBatch, type SinkMapping } from '../sinks/runner.js';
 import { sequencesSink } from '../sinks/sequences.js';
-import { readFasta } from '../topics/readers/fasta.js';
-import { readGaf } from '../topics/readers/gaf.js';
+import { readFasta } from '../parsers/fasta.js';
+import { readGaf } from '../parsers/gaf.js';
 import { fmt, freshDatabase, table } from './common.js';
 import { argValue, generateFasta, generateGaf, intArg, readGoTerms } from './generate.js';
 

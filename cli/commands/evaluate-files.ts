@@ -14,7 +14,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { ProteaError } from '../../lib/errors.js';
 import { Progress } from '../../lib/progress.js';
-import { readLines } from '../../topics/readers/lines.js';
+import { readLines } from '../../parsers/lines.js';
 import { bestTableTsv, predictionLineParser, readGroundTruthTsv, readIaTsv } from '../../evaluation/files.js';
 import { Evaluator, validateOptions, type EvaluationStats } from '../../evaluation/metrics.js';
 import { readOboTerms } from '../../evaluation/obo-terms.js';

@@ -33,7 +33,7 @@ import { BestEffortJob } from '../../lib/best-effort-job.js';
 import { Progress } from '../../lib/progress.js';
 import { goTermIds, loadOntologyTerms, resolveOntologySnapshot } from '../../lib/queries/ontology-terms.js';
 import { defaultImportSnapshot, importPredictionSet, type ImportedPrediction } from '../../lib/queries/prediction-sets.js';
-import { readLines } from '../../topics/readers/lines.js';
+import { readLines } from '../../parsers/lines.js';
 
 
 export interface ImportRequest {
