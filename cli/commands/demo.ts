@@ -17,9 +17,9 @@ import { SINKS } from '../../sinks/main.js';
 import { formatStatus, stackStatus, stackUp } from '../../stack/stack.js';
 import { createTopics } from '../../topics/create.js';
 import { produce, type ProduceRun } from '../../topics/produce.js';
-import { importPredictions } from './evaluate-import.js';
-import { runEvaluation, writeRunOutputs } from './evaluate-run.js';
-import { createEvaluationSet } from './evaluate-set.js';
+import { importPredictions } from '../../evaluation/import.js';
+import { runEvaluation, writeRunOutputs } from '../../evaluation/run.js';
+import { createEvaluationSet } from '../../evaluation/sets.js';
 import { startStages, stageNames } from './pipeline.js';
 import { fastaRun, gafRun, oboRun, taxonomyRun } from './produce.js';
 
