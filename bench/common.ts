@@ -8,13 +8,13 @@ import { createWriteStream } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { config, PROJECT_ROOT } from '../lib/config.js';
 import { adminQuery, createCopyPool, withDatabase } from '../lib/db.js';
 import { deleteTopics, withAdmin } from '../lib/kafka-client.js';
 import { migrate } from '../lib/migrate.js';
-import { parseExperiments, type Experiment } from './experiments.js';
-import { argValue, intArg } from './generate.js';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { benchProgram, nonNegativeInt } from './cli.js';
+import { EXPERIMENTS, parseExperiments, type Experiment } from './experiments.js';
 import { TopicProducer, type OutgoingRecord } from '../lib/topic-producer.js';
 import { TOPICS, subjectFor, topicName } from '../topics/catalogue.js';
 import { createTopics } from '../topics/create.js';
@@ -397,45 +397,42 @@ export interface PipelineBenchOptions {
   experiments: Experiment[];
 }
 
-export function pipelineBenchOptions(argv: readonly string[]): PipelineBenchOptions {
-  const mode = argValue(argv, '--mode') ?? 'pipeline';
-  if (mode !== 'pipeline' && mode !== 'staged') throw new Error(`--mode pipeline|staged, got ${mode}`);
-  const maxRecords = intArg(argv, '--max-records', 0);
-  return {
-    sequences: intArg(argv, '--sequences', 200_000),
-    seed: intArg(argv, '--seed', 42),
-    gzip: argv.includes('--gzip'),
-    mode,
-    inProcess: argv.includes('--in-process'),
-    batch: intArg(argv, '--batch', 1000),
-    maxRecords: maxRecords > 0 ? maxRecords : undefined,
-    cpuProf: argValue(argv, '--cpu-prof'),
-    keep: argv.includes('--keep'),
-    timeoutS: intArg(argv, '--timeout', 600),
-    experiments: parseExperiments(argValue(argv, '--experiment')),
-  };
+/** The ingest benchmarks' program with the options they share (their own are added by each). */
+export function pipelineBenchProgram(file: string, description: string): Command {
+  return benchProgram(file, description)
+    .option('--sequences <n>', 'FASTA entries to generate', nonNegativeInt, 200_000)
+    .addOption(new Option('--mode <mode>', 'pipeline: every stage at once; staged: one stage at a time (where the time goes)').choices(['pipeline', 'staged']).default('pipeline'))
+    .option('--in-process', 'run the stages in this process (what `protea pipeline` does) instead of child processes')
+    .option('--gzip', 'generate gzip input')
+    .option('--seed <s>', 'seed of the generated data', nonNegativeInt, 42)
+    .option('--batch <n>', 'records per producer batch', nonNegativeInt, 1000)
+    .option('--max-records <n>', "records per sink transaction (default, or 0: the sink's)", nonNegativeInt)
+    .option('--cpu-prof <dir>', 'write V8 CPU profiles of the stages into DIR')
+    .option('--keep', 'keep the topic namespace, database and input files')
+    .option('--timeout <s>', 'give up after this many seconds', nonNegativeInt, 600)
+    .option('--experiment <names>', `what-if experiments, comma-separated (${EXPERIMENTS.join(', ')})`, (raw: string) => {
+      try {
+        return parseExperiments(raw);
+      } catch (err) {
+        throw new InvalidArgumentError((err as Error).message);
+      }
+    });
 }
 
-/**
- * Runs a benchmark's main when its file is the entry point: --help prints the
- * usage, otherwise run() (its resolved number, if any, is the exit code).
- */
-export function benchMain(moduleUrl: string, usage: string, run: (argv: readonly string[]) => Promise<number | void>): void {
-  if (!process.argv[1] || moduleUrl !== pathToFileURL(process.argv[1]).href) return;
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help')) {
-    process.stdout.write(`${usage}\n`);
-    return;
-  }
-  run(argv).then(
-    (code) => {
-      if (typeof code === 'number') process.exitCode = code;
-      // kafkajs leaves timers behind: leave once the results are out
-      setTimeout(() => process.exit(), 100).unref();
-    },
-    (err: unknown) => {
-      process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
-      process.exit(1);
-    },
-  );
+/** What commander parsed for pipelineBenchProgram's options, as the benchmarks use it. */
+export function pipelineBenchOptions(o: Record<string, unknown>): PipelineBenchOptions {
+  const maxRecords = o.maxRecords as number | undefined;
+  return {
+    sequences: o.sequences as number,
+    seed: o.seed as number,
+    gzip: o.gzip === true,
+    mode: o.mode as 'pipeline' | 'staged',
+    inProcess: o.inProcess === true,
+    batch: o.batch as number,
+    maxRecords: maxRecords !== undefined && maxRecords > 0 ? maxRecords : undefined,
+    cpuProf: o.cpuProf as string | undefined,
+    keep: o.keep === true,
+    timeoutS: o.timeout as number,
+    experiments: (o.experiment as Experiment[] | undefined) ?? [],
+  };
 }

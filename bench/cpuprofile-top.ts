@@ -5,7 +5,7 @@
 //   node dist/bench/cpuprofile-top.js FILE.cpuprofile [...] [--top N]
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { benchMain, benchProgram, positiveInt } from './cli.js';
 import { fmt, table } from './common.js';
 
 interface ProfileNode {
@@ -87,14 +87,10 @@ export function summarise(file: string, top = 15): string {
   return out.join('\n\n');
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const argv = process.argv.slice(2);
-  const i = argv.indexOf('--top');
-  const top = i >= 0 ? Number(argv[i + 1]) : 15;
-  const files = argv.filter((a, j) => !a.startsWith('--') && !(i >= 0 && j === i + 1));
-  if (files.length === 0) {
-    process.stdout.write('usage: node dist/bench/cpuprofile-top.js FILE.cpuprofile [...] [--top N]\n');
-  } else {
-    for (const f of files) process.stdout.write(`${summarise(f, top)}\n\n`);
-  }
-}
+const program = benchProgram('cpuprofile-top', 'where the time of V8 CPU profiles (node --cpu-prof) went: self time by package and function, inclusive time by function')
+  .argument('<file...>', '.cpuprofile files')
+  .option('--top <n>', 'rows per table', positiveInt, 15);
+
+benchMain(import.meta.url, program, async (o: { top: number }, files) => {
+  for (const f of files) process.stdout.write(`${summarise(f, o.top)}\n\n`);
+});

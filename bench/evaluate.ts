@@ -33,8 +33,10 @@ import { fileURLToPath } from 'node:url';
 import { buildOntology } from '../evaluation/ontology.js';
 import { evaluate } from '../evaluation/metrics.js';
 import type { Annotation, CurveRow, EvaluationOptions, NamespaceResult, OntologyTermInput, ScoredPrediction } from '../evaluation/types.js';
-import { benchMain, fmt, machineLine, table } from './common.js';
-import { Rng, Weighted, intArg } from './generate.js';
+import { Option } from 'commander';
+import { benchMain, benchProgram, nonNegativeInt, positiveInt } from './cli.js';
+import { fmt, machineLine, table } from './common.js';
+import { Rng, Weighted } from './generate.js';
 
 // ── data ─────────────────────────────────────────────────────────────────────
 
@@ -483,20 +485,34 @@ function inChild(job: ChildJob): Promise<ChildResult> {
   });
 }
 
-const USAGE = `usage: node dist/bench/evaluate.js [--proteins N=10000] [--terms N=40000] [--seed S=42] [--repeat N=5] [--baseline-proteins N=300] [--no-baseline]`;
+const program = benchProgram('evaluate', 'evaluation time of the metric core (evaluate()) on a generated GO-shaped problem, each configuration in its own child process, against a dense baseline')
+  .option('--proteins <n>', 'ground-truth proteins', nonNegativeInt, 10_000)
+  .option('--terms <n>', 'terms of the generated ontology', nonNegativeInt, 40_000)
+  .option('--seed <s>', 'seed of the generated data', nonNegativeInt, 42)
+  .option('--repeat <n>', 'timed runs per configuration (the median is reported)', positiveInt, 5)
+  .option('--baseline-proteins <n>', 'proteins the dense baseline is compared on (0: no baseline)', nonNegativeInt, 300)
+  .option('--no-baseline', 'skip the dense baseline')
+  // the configurations run in children of this program: one job each, as JSON
+  .addOption(new Option('--child <job>', 'run one job (JSON) and send its result to the parent').hideHelp());
 
-async function run(argv: readonly string[]): Promise<number> {
-  if (argv[0] === '--child') {
-    const result = runJob(JSON.parse(argv[1]!) as ChildJob);
+interface EvaluateBenchOptions {
+  proteins: number;
+  terms: number;
+  seed: number;
+  repeat: number;
+  baselineProteins: number;
+  baseline: boolean;
+  child?: string;
+}
+
+async function run(o: EvaluateBenchOptions): Promise<number> {
+  if (o.child !== undefined) {
+    const result = runJob(JSON.parse(o.child) as ChildJob);
     if (process.send) await new Promise<void>((resolve) => process.send!(result, () => resolve()));
     else process.stdout.write(`${JSON.stringify(result)}\n`); // run by hand (e.g. under --cpu-prof)
     return 0;
   }
-  const proteins = intArg(argv, '--proteins', 10_000);
-  const terms = intArg(argv, '--terms', 40_000);
-  const seed = intArg(argv, '--seed', 42);
-  const repeat = Math.max(1, intArg(argv, '--repeat', 5));
-  const baselineProteins = intArg(argv, '--baseline-proteins', 300);
+  const { proteins, terms, seed, repeat, baselineProteins } = o;
   process.stdout.write(`\n== evaluate(): ${fmt(proteins)} proteins x ${fmt(terms)} terms (GO-shaped DAG, seed ${seed}) ==\nmachine: ${machineLine()}\n`);
   const rows: string[][] = [['configuration', 'wall ms (median)', 'runs (wall ms)', 'CPU ms (median)', 'peak RSS MiB', 'RSS before MiB', 'BP Fmax']];
   let first: ChildResult | undefined;
@@ -513,7 +529,7 @@ async function run(argv: readonly string[]): Promise<number> {
       `${fmt(s.proteins!)} ground-truth proteins, ${fmt(s.groundTruth!)} ground-truth lines (${fmt(s.propagatedGt!)} after propagation), ${fmt(s.predictions!)} prediction lines; 99 thresholds (step 0.01), norm cafa\n\n`,
   );
   process.stdout.write(`${table(rows)}\n`);
-  if (!argv.includes('--no-baseline') && baselineProteins > 0) {
+  if (o.baseline && baselineProteins > 0) {
     const b = await inChild({ kind: 'baseline', prop: 'max', ia: false, terms, proteins, seed, repeat: 1, subset: baselineProteins });
     const naive = median(b.ms);
     const ours = median(b.ourMs!);
@@ -532,4 +548,4 @@ async function run(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-benchMain(import.meta.url, USAGE, run);
+benchMain(import.meta.url, program, run);

@@ -31,10 +31,10 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
-import { pathToFileURL } from 'node:url';
 import { createGzip } from 'node:zlib';
 import type { Writable } from 'node:stream';
 import { PROJECT_ROOT } from '../lib/config.js';
+import { benchMain, benchProgram, nonNegativeInt } from './cli.js';
 
 // ── PRNG: xoshiro128** seeded through splitmix32 ────────────────────────────
 
@@ -676,35 +676,18 @@ export async function generateAll(dir: string, opts: { sequences: number; gafRow
   return { dir, fasta: manifest, proteins, ...(gaf ? { gaf } : {}) };
 }
 
-/** `--name value` from argv, or the default. */
-export function argValue(argv: readonly string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
+const program = benchProgram('generate', 'write the synthetic FASTA and GAF the ingest benchmarks read (deterministic: the same seed gives the same bytes)')
+  .option('--out <dir>', 'output folder (default: .protea/bench-data)')
+  .option('--sequences <n>', 'FASTA entries', nonNegativeInt, 200_000)
+  .option('--gaf-rows <n>', 'GAF rows (0: no GAF)', nonNegativeInt, 1_000_000)
+  .option('--seed <s>', 'seed', nonNegativeInt, 42)
+  .option('--gzip', 'write gzip files');
 
-export function intArg(argv: readonly string[], name: string, dflt: number): number {
-  const raw = argValue(argv, name);
-  if (raw === undefined) return dflt;
-  const n = Number(raw.replaceAll('_', ''));
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} expects a non-negative integer, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help')) {
-    process.stdout.write('usage: node dist/bench/generate.js --out DIR [--sequences N=200000] [--gaf-rows N=1000000] [--seed S=42] [--gzip]\n');
-    return;
-  }
-  const dir = argValue(argv, '--out') ?? path.join(PROJECT_ROOT, '.protea', 'bench-data');
+async function main(o: { out?: string; sequences: number; gafRows: number; seed: number; gzip?: boolean }): Promise<void> {
+  const dir = o.out ?? path.join(PROJECT_ROOT, '.protea', 'bench-data');
   const t0 = Date.now();
-  const res = await generateAll(dir, { sequences: intArg(argv, '--sequences', 200_000), gafRows: intArg(argv, '--gaf-rows', 1_000_000), seed: intArg(argv, '--seed', 42), gzip: argv.includes('--gzip') });
+  const res = await generateAll(dir, { sequences: o.sequences, gafRows: o.gafRows, seed: o.seed, gzip: o.gzip === true });
   process.stdout.write(`${JSON.stringify({ fasta: res.fasta, gaf: res.gaf ?? null, seconds: (Date.now() - t0) / 1000 }, null, 2)}\n`);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
-    process.exit(1);
-  });
-}
+benchMain(import.meta.url, program, main);

@@ -36,10 +36,11 @@ import { produce } from '../topics/produce.js';
 import {
   CpuMeter, RowCounter, TimedProducer, cpuDelta, fmt, freshDatabase, freshNamespace, machineLine, printCpu, sleep, startChild, table, waitForGroups,
   type Child, type CpuSnapshot, type FreshDatabase, type FreshNamespace,
-  benchMain,
   pipelineBenchOptions,
+  pipelineBenchProgram,
   type PipelineBenchOptions,
 } from './common.js';
+import { benchMain } from './cli.js';
 import { applyExperiments, childImportArgs } from './experiments.js';
 import { generateFasta, type FastaManifest } from './generate.js';
 
@@ -313,6 +314,6 @@ function describeInput(m: FastaManifest): void {
   );
 }
 
-const options = pipelineBenchOptions;
+const program = pipelineBenchProgram('ingest-fasta', 'FASTA -> PostgreSQL end to end (dedup, sequences and proteins sinks): sequences per second');
 
-benchMain(import.meta.url, 'usage: node dist/bench/ingest-fasta.js [--sequences N=200000] [--mode pipeline|staged] [--in-process] [--gzip] [--seed S] [--batch N=1000] [--max-records N] [--cpu-prof DIR] [--keep] [--timeout S=600] [--experiment chunked-send,no-gzip]', (argv) => run(options(argv)));
+benchMain(import.meta.url, program, (opts: Record<string, unknown>) => run(pipelineBenchOptions(opts)));

@@ -31,14 +31,15 @@ import { produce } from '../topics/produce.js';
 import {
   CpuMeter, RowCounter, TimedProducer, cpuDelta, fmt, freshDatabase, freshNamespace, machineLine, printCpu, sleep, startChild, table, waitForGroups,
   type Child, type CpuSnapshot,
-  benchMain,
   pipelineBenchOptions,
+  pipelineBenchProgram,
   type PipelineBenchOptions,
 } from './common.js';
 import { annotationsSink } from '../sinks/annotations.js';
 import { ontologySink } from '../sinks/ontology.js';
 import { applyExperiments, childImportArgs } from './experiments.js';
-import { generateFasta, generateGaf, intArg } from './generate.js';
+import { benchMain, nonNegativeInt } from './cli.js';
+import { generateFasta, generateGaf } from './generate.js';
 
 const TARGET = 100_000;
 const OBO_VERSION = 'bench-goslim-generic';
@@ -206,8 +207,11 @@ async function run(o: Options): Promise<number> {
   }
 }
 
-function options(argv: readonly string[]): Options {
-  return { ...pipelineBenchOptions(argv), rows: intArg(argv, '--rows', 1_000_000) };
-}
+const program = pipelineBenchProgram('ingest-gaf', 'GAF -> PostgreSQL (the annotations sink, with the ontology loaded first): rows per second').option(
+  '--rows <n>',
+  'GAF rows to generate',
+  nonNegativeInt,
+  1_000_000,
+);
 
-benchMain(import.meta.url, 'usage: node dist/bench/ingest-gaf.js [--rows N=1000000] [--sequences N=200000] [--mode pipeline|staged] [--in-process] [--gzip] [--seed S] [--batch N=1000] [--max-records N] [--cpu-prof DIR] [--keep] [--timeout S=600] [--experiment chunked-send,no-gzip]', (argv) => run(options(argv)));
+benchMain(import.meta.url, program, (opts: Record<string, unknown>) => run({ ...pipelineBenchOptions(opts), rows: opts.rows as number }));

@@ -33,10 +33,12 @@ import type { IngestGafRecord } from '../schemas/generated/types.js';
 import { proteinsSink } from '../sinks/proteins.js';
 import { writeBatch, type SinkMapping } from '../sinks/runner.js';
 import { sequencesSink } from '../sinks/sequences.js';
-import { readFasta } from '../topics/readers/fasta.js';
-import { readGaf } from '../topics/readers/gaf.js';
+import { readFasta } from '../parsers/fasta.js';
+import { readGaf } from '../parsers/gaf.js';
 import { fmt, freshDatabase, table } from './common.js';
-import { argValue, generateFasta, generateGaf, intArg, readGoTerms } from './generate.js';
+import { generateFasta, generateGaf, readGoTerms } from './generate.js';
+import { Option } from 'commander';
+import { benchMain, benchProgram, nonNegativeInt, positiveInt } from './cli.js';
 
 type Timings = Map<string, { ms: number; calls: number }>;
 
@@ -215,24 +217,25 @@ async function annotations(rows: number, chunk: number, seed: number, dir: strin
   }
 }
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help')) {
-    process.stdout.write('usage: node dist/bench/sink-statements.js [--sequences N=200000] [--chunk N=5000] [--order sequences-first|proteins-first|both] [--seed S]\n       node dist/bench/sink-statements.js --sink annotations [--rows N=300000] [--chunk N=5000] [--seed S]\n');
-    return;
-  }
-  const n = intArg(argv, '--sequences', 200_000);
-  const chunk = intArg(argv, '--chunk', 5000);
-  const order = argValue(argv, '--order') ?? 'both';
+const program = benchProgram('sink-statements', 'one sink transaction, statement by statement: the sequences and proteins sinks (default) or, with --sink annotations, the annotations sink')
+  .addOption(new Option('--sink <sink>', 'the sink measured').choices(['sequences-proteins', 'annotations']).default('sequences-proteins'))
+  .option('--sequences <n>', 'FASTA entries (sequences and proteins sinks)', nonNegativeInt, 200_000)
+  .option('--rows <n>', 'GAF rows (--sink annotations)', nonNegativeInt, 300_000)
+  .option('--chunk <n>', 'records per transaction', positiveInt, 5000)
+  .addOption(new Option('--order <order>', 'which sink writes first (sequences and proteins sinks)').choices(['sequences-first', 'proteins-first', 'both']).default('both'))
+  .option('--seed <s>', 'seed of the generated data', nonNegativeInt, 42);
+
+async function main(o: { sink: string; sequences: number; rows: number; chunk: number; order: string; seed: number }): Promise<void> {
+  const { sequences: n, chunk, order } = o;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'protea-bench-stmt-'));
   try {
-    if (argValue(argv, '--sink') === 'annotations') {
+    if (o.sink === 'annotations') {
       if (!annotationsSink) throw new Error('sinks/annotations.ts (annotationsSink) is not built: nothing to measure');
-      await annotations(intArg(argv, '--rows', 300_000), chunk, intArg(argv, '--seed', 42), dir);
+      await annotations(o.rows, chunk, o.seed, dir);
       return;
     }
     const file = path.join(dir, 'swissprot-like.fasta');
-    await generateFasta(file, { sequences: n, seed: intArg(argv, '--seed', 42) });
+    await generateFasta(file, { sequences: n, seed: o.seed });
     const data = await records(file, chunk);
     if (order === 'sequences-first' || order === 'both') await scenario('sequences-first', data);
     if (order === 'proteins-first' || order === 'both') await scenario('proteins-first', data);
@@ -241,12 +244,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().then(
-    () => setTimeout(() => process.exit(), 100).unref(),
-    (err: unknown) => {
-      process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+benchMain(import.meta.url, program, main);

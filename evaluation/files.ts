@@ -21,7 +21,7 @@
 // Unknown terms and proteins are not errors here: the evaluator ignores them
 // and counts them (see EvaluationStats).
 import { ProteaError } from '../lib/errors.js';
-import { readLines } from '../topics/readers/lines.js';
+import { readLines } from '../parsers/lines.js';
 import type { Annotation, CurveRow, ScoredPrediction } from './types.js';
 
 /** Columns of a result row after `method ns`, in the reference tool's order. */

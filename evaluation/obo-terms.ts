@@ -1,11 +1,11 @@
 // The terms of an OBO file (plain or gzip) as the evaluator needs them, read
-// with the ingest OBO reader (topics/readers/obo.ts) so there is one parser.
+// with the ingest OBO reader (parsers/obo.ts) so there is one parser.
 // Which of them count (obsolete, namespace, edges) is buildOntology's business.
 // One deliberate difference from the reference tool: a term without its own
 // namespace line takes the header's default-namespace (OBO 1.4); the
 // reference drops such terms. GO releases give every term a namespace.
 import { ProteaError } from '../lib/errors.js';
-import { readObo } from '../topics/readers/obo.js';
+import { readObo } from '../parsers/obo.js';
 import type { OntologyTermInput } from './types.js';
 
 export async function readOboTerms(file: string): Promise<OntologyTermInput[]> {

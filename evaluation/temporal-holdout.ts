@@ -28,8 +28,11 @@
 //     terms; PK ground truth: the new terms outside the old closure, and its
 //     known terms: the old terms of that namespace. Terms are as annotated
 //     (not propagated): the scorer propagates.
-import type { Category } from './types.js';
+import type { Category, CategoryStats, HoldoutSetStats, HoldoutStats } from '../lib/queries/evaluation-sets.js';
 import type { EvalOntology } from './ontology.js';
+
+// The stats' layout is stored (evaluation_set.stats), so lib/queries owns it.
+export type { CategoryStats, EvaluationSetStats, HoldoutSetStats, HoldoutStats } from '../lib/queries/evaluation-sets.js';
 
 /** Experimental evidence codes (GO's "inferred from experiment" family). */
 export const EXPERIMENTAL_EVIDENCE_CODES: readonly string[] = Object.freeze(['EXP', 'IDA', 'IPI', 'IMP', 'IGI', 'IEP']);
@@ -52,74 +55,6 @@ export interface HoldoutAnnotation {
 export function isNotQualifier(qualifier: string): boolean {
   if (!qualifier.includes('NOT')) return false;
   return qualifier.split('|').some((token) => token.trim() === 'NOT');
-}
-
-/** What happened to one annotation set's rows. Rows are GAF rows; annotations are distinct (protein, term) pairs after mapping. */
-export interface HoldoutSetStats {
-  /** GAF rows of the set (also those filtered before they reached the holdout, when the caller says so) */
-  rows: number;
-  /** rows whose qualifier carries NOT: never ground truth, they exclude positives */
-  notQualifiedRows: number;
-  /** rows whose GO id is an alt_id of a term of the snapshot (kept, mapped to the term) */
-  altIdMappedRows: number;
-  /** positive experimental annotations on terms of the snapshot, before NOT exclusion */
-  annotations: number;
-  /** proteins with at least one annotation left after NOT exclusion */
-  proteins: number;
-  dropped: {
-    /** positive rows whose evidence code is not one of evidenceCodes */
-    otherEvidenceRows: number;
-    /** rows (positive or NOT) whose term is obsolete in the snapshot */
-    obsoleteTermRows: number;
-    /** rows (positive or NOT) whose GO id is neither a term (with a GO namespace) nor an alt_id of the snapshot */
-    unknownTermRows: number;
-    /** annotations removed by a NOT annotation of the same protein to the term or one of its ancestors */
-    notExcludedAnnotations: number;
-  };
-}
-
-/** Targets of one category: proteins, annotations (target rows), and the same per namespace. */
-export interface CategoryStats {
-  proteins: number;
-  annotations: number;
-  namespaces: Record<string, { proteins: number; annotations: number }>;
-}
-
-/** What the holdout computed (the part of evaluation_set.stats that does not depend on the database). */
-export interface HoldoutStats {
-  /** the document's layout version */
-  version: 1;
-  evidenceCodes: string[];
-  /** distinct proteins that are a target in any category and namespace */
-  deltaProteins: number;
-  /** every category, also an empty one */
-  categories: Record<Category, CategoryStats>;
-  /** evaluation_known: proteins and annotations (all PK), and per namespace */
-  known: CategoryStats;
-  /** (protein, namespace) pairs with old and new annotations whose new terms were all implied by the old ones: no target */
-  impliedOnly: number;
-  /** per annotation set: what was read and what was dropped */
-  input: { old: HoldoutSetStats; new: HoldoutSetStats };
-}
-
-/**
- * evaluation_set.stats (JSONB): the holdout's counts plus the provenance the
- * command adds. Example (abridged):
- *   { version: 1, evidenceCodes: ['EXP', ...],
- *     ontology: { snapshotId, oboVersion },
- *     annotationSets: { old: { id, source, sourceVersion, oboVersion }, new: {...} },
- *     deltaProteins: 120,
- *     categories: { NK: { proteins: 80, annotations: 210, namespaces: { biological_process: { proteins: 60, annotations: 150 }, ... } },
- *                   LK: {...}, PK: {...} },
- *     known: { proteins: 12, annotations: 40, namespaces: {...} },
- *     impliedOnly: 7,
- *     input: { old: { rows, notQualifiedRows, altIdMappedRows, annotations, proteins,
- *                     dropped: { otherEvidenceRows, obsoleteTermRows, unknownTermRows, notExcludedAnnotations } },
- *              new: {...} } }
- */
-export interface EvaluationSetStats extends HoldoutStats {
-  ontology: { snapshotId: string; oboVersion: string };
-  annotationSets: Record<'old' | 'new', { id: string; source: string; sourceVersion: string | null; oboVersion: string }>;
 }
 
 export interface HoldoutTarget {

@@ -1,17 +1,14 @@
-// The evaluator's vocabulary, shared by the metric core (pure), the file
-// command (`protea evaluate files`), the database commands (`evaluate set|run|
-// import`), the baselines and the API. Names of curve columns follow the
-// CAFA-evaluator's output columns so our TSVs line up with its own.
+// The evaluator's vocabulary, shared by the metric core (pure), the evaluation
+// on files (run-files.ts), on stored sets (sets.ts, import.ts, run.ts), the
+// baselines and the API. Names of curve columns follow the CAFA-evaluator's
+// output columns so our TSVs line up with its own. What is stored as it is
+// (a result document, its curve rows and options, the target categories) is
+// defined by lib/queries/, which owns the stored layouts, and re-exported here.
+import type { Category } from '../lib/queries/evaluation-sets.js';
+import type { CurveRow, Normalization, Propagation } from '../lib/queries/evaluation-results.js';
 
-/** How predicted scores reach ancestors: every ancestor gets the maximum score
- * of its predicted descendants ('max'), or only ancestors without a score of
- * their own get it ('fill'). */
-export type Propagation = 'max' | 'fill';
-
-/** Which proteins precision is averaged over ('cafa': proteins with at least one
- * prediction at the threshold; 'pred': ... as the reference tool defines it;
- * 'gt': all ground-truth proteins). Recall is always over ground-truth proteins. */
-export type Normalization = 'cafa' | 'pred' | 'gt';
+export type { Category } from '../lib/queries/evaluation-sets.js';
+export type { CurveRow, EvaluationResultDocument, Normalization, Propagation, StoredNamespaceResult } from '../lib/queries/evaluation-results.js';
 
 export interface EvaluationOptions {
   prop: Propagation;
@@ -51,43 +48,6 @@ export interface ScoredPrediction extends Annotation {
   score: number;
 }
 
-/** One threshold of one namespace: the columns of the reference tool's output.
- * The *_w fields are present only when information accretion was given. */
-export interface CurveRow {
-  tau: number;
-  /** proteins over which precision was averaged at this threshold */
-  n: number;
-  tp: number;
-  fp: number;
-  fn: number;
-  pr: number;
-  rc: number;
-  /** coverage: share of ground-truth proteins with at least one prediction at tau */
-  cov: number;
-  /** misinformation and remaining uncertainty (term counts, or IA sums in _w) */
-  mi: number;
-  ru: number;
-  f: number;
-  s: number;
-  pr_micro: number;
-  rc_micro: number;
-  f_micro: number;
-  n_w?: number;
-  tp_w?: number;
-  fp_w?: number;
-  fn_w?: number;
-  pr_w?: number;
-  rc_w?: number;
-  cov_w?: number;
-  mi_w?: number;
-  ru_w?: number;
-  f_w?: number;
-  s_w?: number;
-  pr_micro_w?: number;
-  rc_micro_w?: number;
-  f_micro_w?: number;
-}
-
 export interface NamespaceResult {
   namespace: string;
   /** ground-truth proteins in this namespace (after dropping roots when asked) */
@@ -107,28 +67,4 @@ export interface NamespaceResult {
  * ground truth and its predictions before scoring. */
 export type KnownAnnotations = Iterable<Annotation>;
 
-export type Category = 'NK' | 'LK' | 'PK';
 export const CATEGORIES: readonly Category[] = ['NK', 'LK', 'PK'];
-
-/** What one namespace of one category holds in an EvaluationResult. */
-export interface StoredNamespaceResult {
-  groundTruthTargets: number;
-  predictedTargets: number;
-  bestF: CurveRow | null;
-  bestS: CurveRow | null;
-  bestFW?: CurveRow | null;
-  bestSW?: CurveRow | null;
-  curve: CurveRow[];
-}
-
-/** evaluation_result.results (JSONB): everything needed to print the results
- * table, export TSV and draw the precision-recall plot without recomputing. */
-export interface EvaluationResultDocument {
-  /** display name of the method: the prediction set's name, or 'naive' etc. for a baseline */
-  method: string;
-  /** the baseline's name when this result is a baseline's, else null */
-  baseline: string | null;
-  options: { prop: Propagation; norm: Normalization; thStep: number; noRoots: boolean; ia: string | null };
-  /** category -> namespace -> result; a category without targets is absent */
-  categories: Partial<Record<Category, Record<string, StoredNamespaceResult>>>;
-}

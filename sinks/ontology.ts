@@ -15,7 +15,7 @@
 // - edges: every relation type the reader keeps is stored by name (is_a,
 //   part_of, regulates, positively_regulates, negatively_regulates, and
 //   has_part, occurs_in, in_taxon, ... too: consumers pick, see
-//   GO_DAG_RELATIONS in topics/readers/obo.ts).
+//   GO_DAG_RELATIONS in parsers/obo.ts).
 //
 // Pending edges. Terms of one release are keyed release|go_id and so spread
 // over all partitions: a term's parent may land later, in another
@@ -47,7 +47,7 @@
 import { sql } from '../lib/db.js';
 import { ProteaError } from '../lib/errors.js';
 import type { IngestOboRecord } from '../schemas/generated/types.js';
-import { aspectOf } from '../topics/readers/obo.js';
+import { aspectOf } from '../parsers/obo.js';
 import { jobProgress, lineItem } from './jobs.js';
 import type { SinkMapping } from './runner.js';
 

@@ -2,7 +2,7 @@
 // scientific_name). One row per node, the last record of a tax_id winning; a
 // node equal to the stored one is left alone, so producing the same dump again
 // changes no row. A node the reader kept without a scientific name (an empty
-// string, see topics/readers/taxonomy.ts) is stored with scientific_name NULL.
+// string, see parsers/taxonomy.ts) is stored with scientific_name NULL.
 // There is no parent foreign key (sql/0002): a subtree's root points at a
 // parent that is not loaded, and nodes land in any partition order.
 import { sql } from '../lib/db.js';

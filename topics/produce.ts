@@ -7,7 +7,8 @@ import { Progress } from '../lib/progress.js';
 import type { TopicProducer } from '../lib/topic-producer.js';
 import type { DeadLetterRecord } from '../schemas/generated/types.js';
 import { topicName } from './catalogue.js';
-import type { NoteItem, ReadProgress, RejectItem } from './readers/lines.js';
+import type { ReadProgress } from '../parsers/lines.js';
+import type { NoteItem, RejectItem } from '../parsers/items.js';
 
 /** A reader's record, with its key when the reader computes one. */
 export interface ReaderRecord<V> {

@@ -1,12 +1,7 @@
 // protea config: the settings, their defaults and current values.
 import type { Command } from 'commander';
 import { SETTINGS, config } from '../../lib/config.js';
-
-/** The README's configuration table (a unit test keeps the README in step with SETTINGS). */
-export function settingsMarkdown(): string {
-  const rows = Object.values(SETTINGS).map((s) => `| \`${s.env}\` | \`${s.default || '(unset)'}\` | ${s.doc} |`);
-  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
-}
+import { settingsMarkdown } from '../../lib/settings-doc.js';
 
 export function registerConfig(program: Command): void {
   program

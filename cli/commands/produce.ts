@@ -9,10 +9,10 @@ import { TopicProducer } from '../../lib/topic-producer.js';
 import type { IngestFastaRecord, IngestGafRecord, IngestOboRecord, IngestTaxonomyRecord } from '../../schemas/generated/types.js';
 import { KEYS } from '../../topics/catalogue.js';
 import { produce, type ProduceReport, type ProduceRun } from '../../topics/produce.js';
-import { readFasta, type FastaRecordValue } from '../../topics/readers/fasta.js';
-import { readGaf, type GafRecordValue } from '../../topics/readers/gaf.js';
-import { readObo, type OboRecordValue } from '../../topics/readers/obo.js';
-import { readTaxonomy, type TaxonomyRecordValue } from '../../topics/readers/taxonomy.js';
+import { readFasta, type FastaRecordValue } from '../../parsers/fasta.js';
+import { readGaf, type GafRecordValue } from '../../parsers/gaf.js';
+import { readObo, type OboRecordValue } from '../../parsers/obo.js';
+import { readTaxonomy, type TaxonomyRecordValue } from '../../parsers/taxonomy.js';
 
 export function fastaRun(file: string, opts: { source?: string; querySet?: string }): ProduceRun<FastaRecordValue, IngestFastaRecord> {
   const querySetId = opts.querySet ? uuidv7() : null;

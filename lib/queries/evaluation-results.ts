@@ -1,9 +1,80 @@
 // Evaluation results: the metrics of one prediction set (or baseline) on one
 // evaluation set, stored by `protea evaluate run` and read by the CLI and the API.
-// `results` is an EvaluationResultDocument (evaluation/types.ts).
+// `results` is an EvaluationResultDocument, defined here with its parts: the
+// evaluator (evaluation/) builds it, and its layout is stored.
 import { z } from 'zod';
-import type { EvaluationResultDocument } from '../../evaluation/types.js';
 import { sql, type CommonQueryMethods, type DatabasePool } from '../db.js';
+import type { Category } from './evaluation-sets.js';
+
+/** How predicted scores reach ancestors: every ancestor gets the maximum score
+ * of its predicted descendants ('max'), or only ancestors without a score of
+ * their own get it ('fill'). */
+export type Propagation = 'max' | 'fill';
+
+/** Which proteins precision is averaged over ('cafa': proteins with at least one
+ * prediction at the threshold; 'pred': ... as the reference tool defines it;
+ * 'gt': all ground-truth proteins). Recall is always over ground-truth proteins. */
+export type Normalization = 'cafa' | 'pred' | 'gt';
+
+/** One threshold of one namespace: the columns of the reference tool's output.
+ * The *_w fields are present only when information accretion was given. */
+export interface CurveRow {
+  tau: number;
+  /** proteins over which precision was averaged at this threshold */
+  n: number;
+  tp: number;
+  fp: number;
+  fn: number;
+  pr: number;
+  rc: number;
+  /** coverage: share of ground-truth proteins with at least one prediction at tau */
+  cov: number;
+  /** misinformation and remaining uncertainty (term counts, or IA sums in _w) */
+  mi: number;
+  ru: number;
+  f: number;
+  s: number;
+  pr_micro: number;
+  rc_micro: number;
+  f_micro: number;
+  n_w?: number;
+  tp_w?: number;
+  fp_w?: number;
+  fn_w?: number;
+  pr_w?: number;
+  rc_w?: number;
+  cov_w?: number;
+  mi_w?: number;
+  ru_w?: number;
+  f_w?: number;
+  s_w?: number;
+  pr_micro_w?: number;
+  rc_micro_w?: number;
+  f_micro_w?: number;
+}
+
+/** What one namespace of one category holds in an EvaluationResult. */
+export interface StoredNamespaceResult {
+  groundTruthTargets: number;
+  predictedTargets: number;
+  bestF: CurveRow | null;
+  bestS: CurveRow | null;
+  bestFW?: CurveRow | null;
+  bestSW?: CurveRow | null;
+  curve: CurveRow[];
+}
+
+/** evaluation_result.results (JSONB): everything needed to print the results
+ * table, export TSV and draw the precision-recall plot without recomputing. */
+export interface EvaluationResultDocument {
+  /** display name of the method: the prediction set's name, or 'naive' etc. for a baseline */
+  method: string;
+  /** the baseline's name when this result is a baseline's, else null */
+  baseline: string | null;
+  options: { prop: Propagation; norm: Normalization; thStep: number; noRoots: boolean; ia: string | null };
+  /** category -> namespace -> result; a category without targets is absent */
+  categories: Partial<Record<Category, Record<string, StoredNamespaceResult>>>;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

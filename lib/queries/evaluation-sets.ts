@@ -2,9 +2,82 @@
 // truth (evaluation_target) and known terms (evaluation_known), and reading
 // them back for `protea evaluate set|run`, baselines and the API.
 import { z } from 'zod';
-import type { Category } from '../../evaluation/types.js';
-import type { EvaluationSetStats } from '../../evaluation/temporal-holdout.js';
 import { sql, type DatabasePool } from '../db.js';
+
+/** A target's category (evaluation_target.category): no knowledge, limited knowledge, partial knowledge. */
+export type Category = 'NK' | 'LK' | 'PK';
+
+// evaluation_set.stats (JSONB) and its parts: the temporal holdout
+// (evaluation/temporal-holdout.ts) computes them, evaluation/sets.ts adds the
+// provenance; their layout is stored, so it is defined here.
+
+/** What happened to one annotation set's rows. Rows are GAF rows; annotations are distinct (protein, term) pairs after mapping. */
+export interface HoldoutSetStats {
+  /** GAF rows of the set (also those filtered before they reached the holdout, when the caller says so) */
+  rows: number;
+  /** rows whose qualifier carries NOT: never ground truth, they exclude positives */
+  notQualifiedRows: number;
+  /** rows whose GO id is an alt_id of a term of the snapshot (kept, mapped to the term) */
+  altIdMappedRows: number;
+  /** positive experimental annotations on terms of the snapshot, before NOT exclusion */
+  annotations: number;
+  /** proteins with at least one annotation left after NOT exclusion */
+  proteins: number;
+  dropped: {
+    /** positive rows whose evidence code is not one of evidenceCodes */
+    otherEvidenceRows: number;
+    /** rows (positive or NOT) whose term is obsolete in the snapshot */
+    obsoleteTermRows: number;
+    /** rows (positive or NOT) whose GO id is neither a term (with a GO namespace) nor an alt_id of the snapshot */
+    unknownTermRows: number;
+    /** annotations removed by a NOT annotation of the same protein to the term or one of its ancestors */
+    notExcludedAnnotations: number;
+  };
+}
+
+/** Targets of one category: proteins, annotations (target rows), and the same per namespace. */
+export interface CategoryStats {
+  proteins: number;
+  annotations: number;
+  namespaces: Record<string, { proteins: number; annotations: number }>;
+}
+
+/** What the holdout computed (the part of evaluation_set.stats that does not depend on the database). */
+export interface HoldoutStats {
+  /** the document's layout version */
+  version: 1;
+  evidenceCodes: string[];
+  /** distinct proteins that are a target in any category and namespace */
+  deltaProteins: number;
+  /** every category, also an empty one */
+  categories: Record<Category, CategoryStats>;
+  /** evaluation_known: proteins and annotations (all PK), and per namespace */
+  known: CategoryStats;
+  /** (protein, namespace) pairs with old and new annotations whose new terms were all implied by the old ones: no target */
+  impliedOnly: number;
+  /** per annotation set: what was read and what was dropped */
+  input: { old: HoldoutSetStats; new: HoldoutSetStats };
+}
+
+/**
+ * evaluation_set.stats (JSONB): the holdout's counts plus the provenance the
+ * evaluation-set builder (evaluation/sets.ts) adds. Example (abridged):
+ *   { version: 1, evidenceCodes: ['EXP', ...],
+ *     ontology: { snapshotId, oboVersion },
+ *     annotationSets: { old: { id, source, sourceVersion, oboVersion }, new: {...} },
+ *     deltaProteins: 120,
+ *     categories: { NK: { proteins: 80, annotations: 210, namespaces: { biological_process: { proteins: 60, annotations: 150 }, ... } },
+ *                   LK: {...}, PK: {...} },
+ *     known: { proteins: 12, annotations: 40, namespaces: {...} },
+ *     impliedOnly: 7,
+ *     input: { old: { rows, notQualifiedRows, altIdMappedRows, annotations, proteins,
+ *                     dropped: { otherEvidenceRows, obsoleteTermRows, unknownTermRows, notExcludedAnnotations } },
+ *              new: {...} } }
+ */
+export interface EvaluationSetStats extends HoldoutStats {
+  ontology: { snapshotId: string; oboVersion: string };
+  annotationSets: Record<'old' | 'new', { id: string; source: string; sourceVersion: string | null; oboVersion: string }>;
+}
 
 /** Rows per multi-row INSERT (unnest arrays): large enough to amortise round trips, small enough for one message. */
 const INSERT_BATCH = 10_000;

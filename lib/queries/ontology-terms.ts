@@ -1,7 +1,6 @@
 // Reading an ontology snapshot's terms and DAG edges (the evaluator's
 // ontology, evaluation sets, the API).
 import { z } from 'zod';
-import type { OntologyTermInput } from '../../evaluation/types.js';
 import { sql, type DatabasePool } from '../db.js';
 import { ProteaError } from '../errors.js';
 
@@ -53,12 +52,23 @@ const TermRow = z.object({
   part_of: z.array(z.string()),
 });
 
+/** A go_term row with its is_a and part_of parents; the evaluator takes it as its ontology input as it is. */
+export interface OntologyTermRow {
+  id: string;
+  namespace: string | null;
+  name: string | null;
+  obsolete: boolean;
+  altIds: string[];
+  isA: string[];
+  partOf: string[];
+}
+
 /**
  * Every term of a snapshot as the evaluator's ontology input: alt_ids,
  * obsolete flag, and is_a / part_of parents (other relations do not propagate
  * annotations and are left out).
  */
-export async function loadOntologyTerms(db: DatabasePool, snapshotId: string): Promise<OntologyTermInput[]> {
+export async function loadOntologyTerms(db: DatabasePool, snapshotId: string): Promise<OntologyTermRow[]> {
   const rows = await db.any(sql.type(TermRow)`
     SELECT t.go_id, t.name, t.namespace, t.is_obsolete, t.alt_ids,
            coalesce(array_agg(p.go_id ORDER BY p.go_id) FILTER (WHERE r.relation_type = 'is_a'), '{}') AS is_a,

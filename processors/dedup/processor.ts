@@ -7,15 +7,15 @@
 // compacted topic and the sinks deduplicate by the MD5 key. Every output is a
 // function of its input alone (plus the first job that brought the MD5 in the
 // batch), so a redelivered input yields the same keys and values. An entry
-// whose sequence breaks the normalisation rules (see sequence.ts) is rejected
+// whose sequence breaks the normalisation rules (see parsers/fasta-sequence.ts) is rejected
 // with SEQUENCE_INVALID and its file and line; the runner dead-letters it.
 import { config } from '../../lib/config.js';
 import { ProteaError } from '../../lib/errors.js';
 import type { IngestFastaRecord, ProteinRecord, QuerySetEntryRecord, SequenceRecord } from '../../schemas/generated/types.js';
 import { KEYS, SOURCE_FILE_HEADER, SOURCE_LINE_HEADER, topicName } from '../../topics/catalogue.js';
 import { runProcessor, type ProcessorHandle, type ProcessorOptions, type ProcessorOutput, type TransformResult } from '../runner.js';
-import { parseFastaHeader, parseIsoform } from './header.js';
-import { md5Hex, normaliseSequence } from './sequence.js';
+import { parseFastaHeader, parseIsoform } from '../../parsers/fasta-header.js';
+import { md5Hex, normaliseSequence } from '../../parsers/fasta-sequence.js';
 
 export const DEDUP_STAGE = 'dedup' as const;
 

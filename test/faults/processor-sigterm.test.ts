@@ -14,7 +14,7 @@ import { PROJECT_ROOT } from '../../lib/config.js';
 import { ProteaError } from '../../lib/errors.js';
 import { withAdmin } from '../../lib/kafka-client.js';
 import { TopicProducer } from '../../lib/topic-producer.js';
-import { md5Hex } from '../../processors/dedup/sequence.js';
+import { md5Hex } from '../../parsers/fasta-sequence.js';
 import { runProcessor, type ProcessorOptions } from '../../processors/runner.js';
 import type { IngestFastaRecord, ProteinRecord, SequenceRecord } from '../../schemas/generated/types.js';
 import { topicName } from '../../topics/catalogue.js';
@@ -128,7 +128,7 @@ async function startChild(groupId: string): Promise<Child> {
 }
 
 t.before(async () => {
-  const sources = ['processors/runner.ts', 'processors/dedup/processor.ts', 'processors/dedup/main.ts', 'processors/dedup/sequence.ts', 'processors/dedup/header.ts'].map((f) => path.join(PROJECT_ROOT, f));
+  const sources = ['processors/runner.ts', 'processors/dedup/processor.ts', 'processors/dedup/main.ts', 'parsers/fasta-sequence.ts', 'parsers/fasta-header.ts'].map((f) => path.join(PROJECT_ROOT, f));
   const stale = !fs.existsSync(MAIN) || sources.some((f) => fs.existsSync(f) && fs.statSync(f).mtimeMs > fs.statSync(MAIN).mtimeMs);
   if (stale) {
     // tsc emits even when another module of the checkout has a type error; only the file matters here

@@ -30,8 +30,8 @@ import { runSink, type SinkMapping, type SinkRunner } from '../../sinks/runner.j
 import { TOPICS, subjectFor, topicName } from '../../topics/catalogue.js';
 import { createTopics } from '../../topics/create.js';
 import { produce } from '../../topics/produce.js';
-import { readGaf, type GafRecordValue } from '../../topics/readers/gaf.js';
-import { readObo } from '../../topics/readers/obo.js';
+import { readGaf, type GafRecordValue } from '../../parsers/gaf.js';
+import { readObo } from '../../parsers/obo.js';
 import { freshDatabase } from '../helpers/fresh-database.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -7,7 +7,7 @@ import t from 'tap';
 import type { IncomingRecord } from '../../lib/topic-consumer.js';
 import { TopicProducer } from '../../lib/topic-producer.js';
 import { runDedup } from '../../processors/dedup/processor.js';
-import { md5Hex, normaliseSequence } from '../../processors/dedup/sequence.js';
+import { md5Hex, normaliseSequence } from '../../parsers/fasta-sequence.js';
 import type { DeadLetterRecord, IngestFastaRecord, JobEventRecord, ProteinRecord, QuerySetEntryRecord, SequenceRecord } from '../../schemas/generated/types.js';
 import { topicName } from '../../topics/catalogue.js';
 import { HBA_HUMAN, HBA_HUMAN_MD5, IDS } from '../fixtures/records.js';

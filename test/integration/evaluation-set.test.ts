@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { z } from 'zod';
-import { createEvaluationSet } from '../../cli/commands/evaluate-set.js';
+import { createEvaluationSet } from '../../evaluation/sets.js';
 import { DEFAULT_EVIDENCE_CODES, type EvaluationSetStats } from '../../evaluation/temporal-holdout.js';
 import { PROJECT_ROOT } from '../../lib/config.js';
 import { createQueryPool, sql, type DatabasePool } from '../../lib/db.js';

@@ -1,7 +1,7 @@
 // The ontology sink on the real stack: OBO files produced with `protea produce
 // obo`'s run (oboRun + produce) into a fresh topic namespace, sunk into a fresh
 // database with the jobs sink beside it. Expected counts come from the OBO
-// reader's tests (test/unit/readers-obo.test.ts, counted there with grep/awk
+// reader's tests (test/unit/parsers-obo.test.ts, counted there with grep/awk
 // over the files) and from the fixture files' text, never from the sink.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

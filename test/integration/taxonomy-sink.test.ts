@@ -2,7 +2,7 @@
 // (demo/nodes.dmp.gz + names.dmp.gz) produced with `protea produce taxonomy`'s
 // run into a fresh topic namespace, sunk into a fresh database with the jobs
 // sink beside it. Expected numbers come from the reader's tests
-// (test/unit/readers-taxonomy.test.ts) and from awk over nodes.dmp.
+// (test/unit/parsers-taxonomy.test.ts) and from awk over nodes.dmp.
 import path from 'node:path';
 import t from 'tap';
 import { taxonomyRun } from '../../cli/commands/produce.js';

@@ -7,12 +7,12 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ProteaError } from '../../lib/errors.js';
 import { KEYS } from '../../topics/catalogue.js';
-import { readFasta } from '../../topics/readers/fasta.js';
-import { readGaf } from '../../topics/readers/gaf.js';
-import { readObo } from '../../topics/readers/obo.js';
-import { readTaxonomy } from '../../topics/readers/taxonomy.js';
-import { parseFastaHeader, parseIsoform } from '../../processors/dedup/header.js';
-import { md5Hex, normaliseSequence } from '../../processors/dedup/sequence.js';
+import { readFasta } from '../../parsers/fasta.js';
+import { readGaf } from '../../parsers/gaf.js';
+import { readObo } from '../../parsers/obo.js';
+import { readTaxonomy } from '../../parsers/taxonomy.js';
+import { parseFastaHeader, parseIsoform } from '../../parsers/fasta-header.js';
+import { md5Hex, normaliseSequence } from '../../parsers/fasta-sequence.js';
 import { BAD_INPUT_DIR, EXPECTED, type Json } from '../helpers/bad-input-expected.js';
 
 const DIR = BAD_INPUT_DIR;

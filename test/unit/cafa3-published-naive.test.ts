@@ -57,7 +57,7 @@ import { Evaluator, thresholds } from '../../evaluation/metrics.js';
 import { buildOntology, type CompiledOntology } from '../../evaluation/ontology.js';
 import type { Annotation, CurveRow, NamespaceResult } from '../../evaluation/types.js';
 import { PROJECT_ROOT } from '../../lib/config.js';
-import { readLines } from '../../topics/readers/lines.js';
+import { readLines } from '../../parsers/lines.js';
 
 const DIR = path.join(PROJECT_ROOT, 'test', 'fixtures', 'cafa3-naive');
 

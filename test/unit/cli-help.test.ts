@@ -34,3 +34,18 @@ t.test('the built protea binary prints help for a sub-command and fails clearly 
   t.equal(badEnv.status, 1, 'an invalid setting exits 1');
   t.match(badEnv.stderr, /PROTEA_ERR_CONFIG_INVALID: PROTEA_KAFKA_BROKERS="nohostport"/);
 });
+
+t.test('every benchmark entry point parses its options with commander: --help, and an unknown option fails', async (t) => {
+  // the entry points under bench/ (helpers such as common.ts, cli.ts, experiments.ts are not run on their own)
+  const entries = ['generate', 'ingest-fasta', 'ingest-gaf', 'sink-copy-vs-insert', 'sink-statements', 'evaluate', 'cpuprofile-top'];
+  for (const name of entries) {
+    const file = path.join(PROJECT_ROOT, 'dist', 'bench', `${name}.js`);
+    const help = spawnSync(process.execPath, [file, '--help'], { encoding: 'utf8' });
+    t.equal(help.status, 0, `${name} --help exits 0`);
+    t.match(help.stdout, new RegExp(`^Usage: node dist/bench/${name}\\.js \\[options\\]`), `${name} --help prints its usage`);
+    t.match(help.stdout, /-h, --help/, `${name} --help lists its options`);
+    const bad = spawnSync(process.execPath, [file, '--no-such-option'], { encoding: 'utf8' });
+    t.not(bad.status, 0, `${name} with an unknown option exits non-zero`);
+    t.match(bad.stderr, /unknown option '--no-such-option'/, `${name} names the unknown option`);
+  }
+});

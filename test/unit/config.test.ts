@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { settingsMarkdown } from '../../cli/commands/config.js';
+import { settingsMarkdown } from '../../lib/settings-doc.js';
 import { PROJECT_ROOT, SETTINGS, loadConfig } from '../../lib/config.js';
 import { ProteaError } from '../../lib/errors.js';
 

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { ProteaError } from '../../lib/errors.js';
 import { dedupTransform, type DedupInput, type DedupTopics } from '../../processors/dedup/processor.js';
-import { md5Hex } from '../../processors/dedup/sequence.js';
+import { md5Hex } from '../../parsers/fasta-sequence.js';
 import type { ProcessorOutput, TransformResult } from '../../processors/runner.js';
 import type { IngestFastaRecord, ProteinRecord, QuerySetEntryRecord, SequenceRecord } from '../../schemas/generated/types.js';
 import { SOURCE_FILE_HEADER, SOURCE_LINE_HEADER } from '../../topics/catalogue.js';

@@ -24,7 +24,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { evaluateFiles } from '../../cli/commands/evaluate-files.js';
+import { evaluateFiles } from '../../evaluation/run-files.js';
 import { PROJECT_ROOT } from '../../lib/config.js';
 
 const FIXTURES = ['cafa-evaluator-example', 'evaluation-edge-cases'];

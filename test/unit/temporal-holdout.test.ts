@@ -243,7 +243,7 @@ t.test('the row-by-row builder gives what temporalHoldout gives, whatever the ro
 });
 
 t.test('command-line parsing: evidence codes and namespace aliases', async (t) => {
-  const { parseEvidenceCodes, parseNamespace } = await import('../../cli/commands/evaluate-set.js');
+  const { parseEvidenceCodes, parseNamespace } = await import('../../evaluation/sets.js');
   t.same(parseEvidenceCodes('exp, ida,IDA  TAS'), ['EXP', 'IDA', 'TAS']);
   t.throws(() => parseEvidenceCodes('EXP,I-DA'), { key: 'USAGE', message: /"I-DA" is not a GO evidence code/ });
   t.throws(() => parseEvidenceCodes(' , '), { key: 'USAGE', message: /no evidence code given/ });

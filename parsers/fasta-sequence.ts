@@ -1,5 +1,7 @@
-// Sequence normalisation of the dedup stage: the one rule that decides which
-// string is hashed (MD5 -> protea.sequences key) and embedded.
+// FASTA sequence normalisation: the one rule that decides which string is
+// hashed (MD5 -> protea.sequences key) and embedded. The FASTA parser
+// (fasta.ts) passes raw sequences on; the dedup stage (processors/dedup)
+// applies this rule, so a bad sequence reaches the dedup DLQ with its offset.
 //
 // | input                                   | rule        | result / reason                                          |
 // |-----------------------------------------|-------------|----------------------------------------------------------|

@@ -1,5 +1,5 @@
-// FASTA reader: streams a plain or gzip FASTA file into raw ingest.fasta
-// records (header and sequence as read) keyed by accession.
+// FASTA parser: streams a plain or gzip FASTA file into raw ingest.fasta
+// records (header and sequence as read) keyed by accession (fasta-header.ts).
 //
 // What is decided here and what in the dedup stage:
 // - here (reader rejects, INPUT_INVALID, ingest DLQ): what cannot become a
@@ -10,7 +10,8 @@
 //       its sequence lines are rejected with it;
 //     * a raw sequence longer than `maxRawLength` characters (default 1,000,000):
 //       too large for one Kafka message; it is not accumulated (bounded memory).
-// - in the dedup stage (normaliseSequence, SEQUENCE_INVALID, dedup DLQ):
+// - in the dedup stage (normaliseSequence of fasta-sequence.ts,
+//   SEQUENCE_INVALID, dedup DLQ):
 //   everything about the sequence's content: empty sequence (a header-only
 //   entry), case, '*', gaps, digits, unknown letters, length limit. The reader
 //   passes such entries on unchanged, so a user sees every entry of the file
@@ -20,11 +21,12 @@
 //   topic).
 // - blank lines are ignored everywhere; lines of an entry are concatenated
 //   with their terminators removed, otherwise raw (case, spaces, '*' kept).
-import type { IngestFastaRecord } from '../../schemas/generated/types.js';
-import { KEYS } from '../catalogue.js';
-import { parseFastaHeader } from '../../processors/dedup/header.js';
-import { clip, readLines, withProgress } from './lines.js';
-import type { NoteItem, ReaderIterable, RecordItem, RejectItem } from './lines.js';
+import type { IngestFastaRecord } from '../schemas/generated/types.js';
+import { KEYS } from '../topics/catalogue.js';
+import { parseFastaHeader } from './fasta-header.js';
+import { readLines } from './lines.js';
+import { clip, withProgress } from './items.js';
+import type { NoteItem, ReaderIterable, RecordItem, RejectItem } from './items.js';
 
 /** The part of an IngestFastaRecord the reader fills (the producer adds job, source and query set). */
 export type FastaRecordValue = Omit<IngestFastaRecord, 'job_id' | 'source' | 'query_set_id' | 'query_set_name'>;

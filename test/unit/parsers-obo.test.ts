@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { aspectOf, parseDef, readObo, stripComment } from '../../topics/readers/obo.js';
-import type { OboItem, OboRecordValue } from '../../topics/readers/obo.js';
+import { aspectOf, parseDef, readObo, stripComment } from '../../parsers/obo.js';
+import type { OboItem, OboRecordValue } from '../../parsers/obo.js';
 
 const OBO = 'test/fixtures/data/go-obo-subsets';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'protea-obo-'));

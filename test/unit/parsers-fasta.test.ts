@@ -10,11 +10,12 @@ import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { gzipSync } from 'node:zlib';
 import { ProteaError } from '../../lib/errors.js';
-import { readFasta } from '../../topics/readers/fasta.js';
-import type { FastaItem } from '../../topics/readers/fasta.js';
-import { isGzip, readLines, rejectToError } from '../../topics/readers/lines.js';
-import { parseFastaHeader } from '../../processors/dedup/header.js';
-import { md5Hex, normaliseSequence } from '../../processors/dedup/sequence.js';
+import { readFasta } from '../../parsers/fasta.js';
+import type { FastaItem } from '../../parsers/fasta.js';
+import { isGzip, readLines } from '../../parsers/lines.js';
+import { rejectToError } from '../../parsers/items.js';
+import { parseFastaHeader } from '../../parsers/fasta-header.js';
+import { md5Hex, normaliseSequence } from '../../parsers/fasta-sequence.js';
 
 const DATA = 'test/fixtures/data';
 const ECOLI = `${DATA}/uniprot-swissprot-samples/fantasia-ecoli-swissprot-33.fasta`;

@@ -15,10 +15,12 @@
 //   note (its parent link matters for LCA walks more than its label); a second,
 //   different scientific name for the same tax_id is ignored with a note (the
 //   first wins); identical repeats are ignored silently.
-import type { IngestTaxonomyRecord } from '../../schemas/generated/types.js';
-import { KEYS } from '../catalogue.js';
-import { clip, readLines, withProgress } from './lines.js';
-import type { LineReader, NoteItem, ReadProgress, ReaderIterable, RecordItem, RejectItem } from './lines.js';
+import type { IngestTaxonomyRecord } from '../schemas/generated/types.js';
+import { KEYS } from '../topics/catalogue.js';
+import { readLines } from './lines.js';
+import { clip, withProgress } from './items.js';
+import type { LineReader, ReadProgress } from './lines.js';
+import type { NoteItem, ReaderIterable, RecordItem, RejectItem } from './items.js';
 
 /** The part of an IngestTaxonomyRecord the reader fills (the producer adds the job). */
 export type TaxonomyRecordValue = Omit<IngestTaxonomyRecord, 'job_id'>;

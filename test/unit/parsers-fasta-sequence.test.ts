@@ -1,8 +1,8 @@
 // Sequence normalisation: one test per rule of the table in
-// processors/dedup/sequence.ts, and the MD5.
+// parsers/fasta-sequence.ts, and the MD5.
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { ALLOWED_RESIDUES, DEFAULT_MAX_SEQUENCE_LENGTH, md5Hex, normaliseSequence, STANDARD_RESIDUES } from '../../processors/dedup/sequence.js';
+import { ALLOWED_RESIDUES, DEFAULT_MAX_SEQUENCE_LENGTH, md5Hex, normaliseSequence, STANDARD_RESIDUES } from '../../parsers/fasta-sequence.js';
 
 const ok = (sequence: string, changes: string[] = []) => ({ ok: true, sequence, changes });
 const bad = (reason: string, position?: number) => (position === undefined ? { ok: false, code: 'SEQUENCE_INVALID', reason } : { ok: false, code: 'SEQUENCE_INVALID', reason, position });

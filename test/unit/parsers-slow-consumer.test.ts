@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readFasta } from '../../topics/readers/fasta.js';
+import { readFasta } from '../../parsers/fasta.js';
 
 const TRUNCATED = 'test/fixtures/bad-input/fasta-truncated.fasta.gz';
 

@@ -31,10 +31,11 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { IngestOboRecord, OboEdge } from '../../schemas/generated/types.js';
-import { KEYS } from '../catalogue.js';
-import { clip, readLines, withProgress } from './lines.js';
-import type { NoteItem, ReaderIterable, RecordItem, RejectItem } from './lines.js';
+import type { IngestOboRecord, OboEdge } from '../schemas/generated/types.js';
+import { KEYS } from '../topics/catalogue.js';
+import { readLines } from './lines.js';
+import { clip, withProgress } from './items.js';
+import type { NoteItem, ReaderIterable, RecordItem, RejectItem } from './items.js';
 
 /** The part of an IngestOboRecord the reader fills (the producer adds the job). */
 export type OboRecordValue = Omit<IngestOboRecord, 'job_id'>;

@@ -27,9 +27,10 @@
 //   against the ontology snapshot (ONTOLOGY_TERM_UNKNOWN), not here.
 // - rows carry no key: the producer keys them with KEYS.ingestGaf once the
 //   annotation set (source, version) is known.
-import type { IngestGafRecord } from '../../schemas/generated/types.js';
-import { clip, readLines, withProgress } from './lines.js';
-import type { NoteItem, ReaderIterable, RejectItem } from './lines.js';
+import type { IngestGafRecord } from '../schemas/generated/types.js';
+import { readLines } from './lines.js';
+import { clip, withProgress } from './items.js';
+import type { NoteItem, ReaderIterable, RejectItem } from './items.js';
 
 /** The part of an IngestGafRecord the reader fills (the producer adds the annotation set and job). */
 export type GafRecordValue = Omit<IngestGafRecord, 'source' | 'source_version' | 'obo_version' | 'job_id'>;

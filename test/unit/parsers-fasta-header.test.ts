@@ -2,7 +2,7 @@
 // headers of shared/data and on edge cases.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { parseFastaHeader, parseIsoform } from '../../processors/dedup/header.js';
+import { parseFastaHeader, parseIsoform } from '../../parsers/fasta-header.js';
 
 const ECOLI = 'test/fixtures/data/uniprot-swissprot-samples/fantasia-ecoli-swissprot-33.fasta';
 const MULTI = 'test/fixtures/data/uniprot-swissprot-samples/biopython/multi_ex.fasta';

@@ -1,4 +1,5 @@
-// FASTA header parsing for the dedup stage (and the FASTA reader's message key).
+// FASTA header parsing: the accession (the FASTA parser's message key) and,
+// for the dedup stage, the fields of a UniProt header.
 //
 // UniProt headers (https://www.uniprot.org/help/fasta-headers):
 //   sp|P69905|HBA_HUMAN Hemoglobin subunit alpha OS=Homo sapiens OX=9606 GN=HBA1 PE=1 SV=2
@@ -12,8 +13,8 @@
 // gives null.
 // Any other header (CAFA targets 'T96060000001', '1abc_A', 'ENSP... desc'):
 // accession = the first whitespace-delimited token, every other field null.
-// The accession may be empty (header '>' or 'sp||X'): the FASTA reader
-// rejects such an entry, since it has no key.
+// The accession may be empty (header '>' or 'sp||X'): the FASTA parser
+// (fasta.ts) rejects such an entry, since it has no key.
 
 export interface FastaHeaderFields {
   accession: string;

@@ -4,8 +4,8 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { checkGafColumns, GAF_COLUMNS, isGafDate, readGaf } from '../../topics/readers/gaf.js';
-import type { GafItem, GafRecordValue } from '../../topics/readers/gaf.js';
+import { checkGafColumns, GAF_COLUMNS, isGafDate, readGaf } from '../../parsers/gaf.js';
+import type { GafItem, GafRecordValue } from '../../parsers/gaf.js';
 
 const GAF = 'test/fixtures/data/gaf-samples';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'protea-gaf-'));

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { readTaxonomy, splitDmp } from '../../topics/readers/taxonomy.js';
-import type { TaxonomyItem, TaxonomyRecordValue } from '../../topics/readers/taxonomy.js';
+import { readTaxonomy, splitDmp } from '../../parsers/taxonomy.js';
+import type { TaxonomyItem, TaxonomyRecordValue } from '../../parsers/taxonomy.js';
 
 const TAX = 'test/fixtures/data/taxonomy-ncbi-mammalia';
 const NODES = path.join(TAX, 'nodes.dmp');
