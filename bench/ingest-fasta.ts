@@ -25,7 +25,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fastaRun } from '../cli/commands/produce.js';
+import { fastaRun } from '../topics/ingest-runs.js';
 import { createKafkaClient } from '../lib/kafka-client.js';
 import { runDedup } from '../processors/dedup/processor.js';
 import type { ProcessorHandle } from '../processors/runner.js';

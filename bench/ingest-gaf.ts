@@ -22,7 +22,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { gafRun, oboRun } from '../cli/commands/produce.js';
+import { gafRun, oboRun } from '../topics/ingest-runs.js';
 import { createKafkaClient } from '../lib/kafka-client.js';
 import { TopicProducer } from '../lib/topic-producer.js';
 import { runSink, type SinkRunner } from '../sinks/runner.js';

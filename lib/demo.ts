@@ -18,7 +18,7 @@ import { importPredictions } from '../evaluation/import.js';
 import { runEvaluation, writeRunOutputs } from '../evaluation/run.js';
 import { createEvaluationSet } from '../evaluation/sets.js';
 import { startStages, stageNames } from '../cli/commands/pipeline.js';
-import { fastaRun, gafRun, oboRun, taxonomyRun } from '../cli/commands/produce.js';
+import { fastaRun, gafRun, oboRun, taxonomyRun } from '../topics/ingest-runs.js';
 import { SINKS } from '../sinks/main.js';
 import { formatStatus, stackStatus, stackUp } from '../stack/stack.js';
 import { createTopics } from '../topics/create.js';

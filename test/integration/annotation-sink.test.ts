@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { gafRun, oboRun } from '../../cli/commands/produce.js';
+import { gafRun, oboRun } from '../../topics/ingest-runs.js';
 import { config } from '../../lib/config.js';
 import { createCopyPool } from '../../lib/db.js';
 import { deleteTopics, withAdmin } from '../../lib/kafka-client.js';

@@ -29,7 +29,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stageNames, startStages } from '../../cli/commands/pipeline.js';
-import { fastaRun, gafRun, oboRun, taxonomyRun } from '../../cli/commands/produce.js';
+import { fastaRun, gafRun, oboRun, taxonomyRun } from '../../topics/ingest-runs.js';
 import { adminQuery } from '../../lib/db.js';
 import { ProteaError } from '../../lib/errors.js';
 import { withAdmin } from '../../lib/kafka-client.js';

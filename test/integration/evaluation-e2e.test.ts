@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { startStages } from '../../cli/commands/pipeline.js';
-import { gafRun, oboRun } from '../../cli/commands/produce.js';
+import { gafRun, oboRun } from '../../topics/ingest-runs.js';
 import { readOboTerms } from '../../evaluation/obo-terms.js';
 import { buildOntology } from '../../evaluation/ontology.js';
 import { DEFAULT_EVIDENCE_CODES, isNotQualifier } from '../../evaluation/temporal-holdout.js';

@@ -2,7 +2,7 @@
 // sequences, proteins and jobs sinks -> PostgreSQL.
 import t from 'tap';
 import { startStages } from '../../cli/commands/pipeline.js';
-import { fastaRun } from '../../cli/commands/produce.js';
+import { fastaRun } from '../../topics/ingest-runs.js';
 import { adminQuery } from '../../lib/db.js';
 import { TopicProducer } from '../../lib/topic-producer.js';
 import { produce } from '../../topics/produce.js';

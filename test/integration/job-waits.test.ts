@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { oboRun } from '../../cli/commands/produce.js';
+import { oboRun } from '../../topics/ingest-runs.js';
 import { PROJECT_ROOT } from '../../lib/config.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { jobsSink } from '../../sinks/jobs.js';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
-import { oboRun } from '../../cli/commands/produce.js';
+import { oboRun } from '../../topics/ingest-runs.js';
 import { config } from '../../lib/config.js';
 import { createCopyPool } from '../../lib/db.js';
 import { uuidv7 } from '../../lib/ids.js';

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { fastaRun } from '../../cli/commands/produce.js';
+import { fastaRun } from '../../topics/ingest-runs.js';
 import { createCopyPool } from '../../lib/db.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { runDedup } from '../../processors/dedup/processor.js';

@@ -5,7 +5,7 @@
 // (test/unit/parsers-taxonomy.test.ts) and from awk over nodes.dmp.
 import path from 'node:path';
 import t from 'tap';
-import { taxonomyRun } from '../../cli/commands/produce.js';
+import { taxonomyRun } from '../../topics/ingest-runs.js';
 import { uuidv7 } from '../../lib/ids.js';
 import type { IngestTaxonomyRecord } from '../../schemas/generated/types.js';
 import { jobsSink } from '../../sinks/jobs.js';
