@@ -3,6 +3,7 @@
 // running, runs every tap test (extra arguments pass through to tap, e.g. a
 // file), and ends with the line CI reads: "N passed, N failed".
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -43,6 +44,29 @@ function printFailures(report) {
   if (lines.length > 0) console.log(`\nfailed:\n${lines.join('\n')}`);
 }
 
+// A failed test that drew random choices says its seed in a comment (see
+// test/helpers/seeded-random.ts); the JSON report has no comments, so the
+// lines come from tap's saved output, to stand next to the failures.
+function printSeeds(files) {
+  const dir = path.join(root, '.tap', 'test-results');
+  const wanted = new Set(files.map((f) => path.normalize(f)));
+  const lines = [];
+  const walk = (d) => {
+    if (!existsSync(d)) return;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.tap')) {
+        const file = path.relative(dir, p).replace(/\.tap$/, '');
+        if (wanted.size > 0 && !wanted.has(file)) continue;
+        for (const m of readFileSync(p, 'utf8').matchAll(/# (FAILED with .*PROTEA_TEST_SEED=\d+)/g)) lines.push(`${file}: ${m[1]}`);
+      }
+    }
+  };
+  walk(dir);
+  if (lines.length > 0) console.log(`\nseeds of the failed tests:\n${lines.join('\n')}`);
+}
+
 const t0 = Date.now();
 step('build (tsc, strict)');
 if (run(bin('tsc'), ['-p', 'tsconfig.json']) !== 0) {
@@ -76,6 +100,7 @@ try {
   failed = report.failures ?? 0;
   passed = (report.assertions ?? 0) - failed;
   printFailures(report);
+  if (failed > 0) printSeeds(files);
   if (code !== 0 && failed === 0) failed = 1; // a crash outside any assertion still fails the run
 } catch {
   console.error('could not read the test results back (tap replay); counting the run as failed');

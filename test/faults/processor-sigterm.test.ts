@@ -67,7 +67,7 @@ async function produce(records: IngestFastaRecord[], chunk = 1000, pauseMs = 0):
         T.ingest,
         records.slice(i, i + chunk).map((value) => ({ key: value.header.split('|')[1]!, value })),
       );
-      if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
+      if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs)); // the pace of production (scenario): the stream is still flowing when SIGTERM comes
     }
   } finally {
     await producer.disconnect();

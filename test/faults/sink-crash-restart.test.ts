@@ -19,6 +19,7 @@ import { freshDatabase } from '../helpers/fresh-database.js';
 import { createNamespace, dropNamespace, namespaceName } from '../helpers/fresh-namespace.js';
 import { sleep } from '../helpers/poll.js';
 import { logEnd } from '../helpers/read-topics.js';
+import { seededRandom, testRandom } from '../helpers/seeded-random.js';
 import { randomSequence, sequenceRecord } from '../helpers/sequences.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -33,8 +34,14 @@ const DLQ = topicName('dlq.sinks', namespace);
 // the topics are created inside the test (after the build); dropped at the end either way
 t.teardown(() => dropNamespace(namespace));
 
+// One printed seed (PROTEA_TEST_SEED replays it); records and faults draw from
+// generators of their own, since producing and killing interleave by timing.
+const seed = testRandom(t, 'records and faults');
+const dataRandom = seededRandom(seed.derive());
+const faultRandom = seededRandom(seed.derive());
+
 /** A new random protein (starts with M) as the sequences topic carries it. */
-const randomRecord = (): SequenceRecord => sequenceRecord(`M${randomSequence(40, 439)}`);
+const randomRecord = (): SequenceRecord => sequenceRecord(`M${randomSequence(40, 439, dataRandom)}`);
 
 interface Life {
   slot: string;
@@ -71,6 +78,7 @@ t.test('SIGKILLed inside transactions and from outside, restarted, rebalanced: e
     if (fault) {
       env.PROTEA_FAULT_CRASH = fault;
       env.PROTEA_FAULT_CRASH_RATE = '0.35';
+      env.PROTEA_FAULT_SEED = String(faultRandom.derive()); // the child's own crash draws, replayable from the test's seed
     }
     const child = spawn(process.execPath, [MAIN, 'sequences', '--session-timeout-ms', '6000', '--max-records', '1000'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     const life: Life = { slot, pid: child.pid ?? -1, fault, assigned: [], stderr: '' };
@@ -94,6 +102,7 @@ t.test('SIGKILLed inside transactions and from outside, restarted, rebalanced: e
     child.on('exit', (code, signal) => {
       life.exit = { code, signal };
       if (live.get(slot)?.child === child) live.delete(slot);
+      // a supervisor's restart delay: part of the scenario, not a wait for something
       if (supervising) setTimeout(() => supervising && !live.has(slot) && start(slot), 150);
     });
   };
@@ -121,21 +130,21 @@ t.test('SIGKILLed inside transactions and from outside, restarted, rebalanced: e
       await producer.send(TOPIC, batch.map((value) => ({ key: value.md5, value })));
       sent += batch.length;
       if (i === SEND * 16) start('b');
-      await sleep(250);
+      await sleep(250); // the pace of production: records keep flowing while the faults happen
     }
   })();
 
   // outside kills at random moments
   const killer = (async () => {
-    await sleep(5000);
+    await sleep(5000); // the first kill once the sink is under way (scenario)
     while (chaos) {
       const targets = [...live.values()];
-      const victim = targets[Math.floor(Math.random() * targets.length)];
+      const victim = targets[Math.floor(faultRandom.next() * targets.length)];
       if (victim && victim.child.exitCode === null) {
         victim.child.kill('SIGKILL');
         outsideKills++;
       }
-      await sleep(3000 + Math.random() * 3000);
+      await sleep(faultRandom.between(3000, 6000)); // the random moment of the next kill (scenario)
     }
   })();
 

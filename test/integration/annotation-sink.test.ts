@@ -85,25 +85,36 @@ async function caughtUp(runner: SinkRunner<unknown>, timeoutMs = 120_000): Promi
   }
 }
 
-/** Every dead letter of dlq.sinks whose job is one of `jobs`, once `count` of them arrived. */
+/**
+ * Every dead letter of dlq.sinks whose job is one of `jobs`, read up to the
+ * topic's log end as it is when called (once `count` arrived): called after
+ * the sink caught up, so every letter it wrote (before committing its
+ * offsets) is below that end, and more than expected would show up.
+ */
 async function deadLettersOf(jobs: readonly string[], count: number): Promise<DeadLetterRecord[]> {
+  const end = await logEnd(DLQ);
   const consumer = new TopicConsumer<DeadLetterRecord>({ groupId: `${namespace}-dlq-${randomBytes(3).toString('hex')}` });
   const seen: DeadLetterRecord[] = [];
+  const next = new Map<number, bigint>(); // per partition: the offset after the last record read
+  const atEnd = () => [...end].every(([p, high]) => (next.get(p) ?? 0n) >= high);
   await consumer.connect([DLQ], true);
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`timed out; ${seen.length} of ${count} dead letters`)), 60_000);
       void consumer
         .run(async (records: IncomingRecord<DeadLetterRecord>[]) => {
-          for (const r of records) if (r.value && r.value.job_id !== null && jobs.includes(r.value.job_id)) seen.push(r.value);
-          if (seen.length >= count) {
+          for (const r of records) {
+            if (r.value && r.value.job_id !== null && jobs.includes(r.value.job_id)) seen.push(r.value);
+            const after = BigInt(r.offset) + 1n;
+            if (after > (next.get(r.partition) ?? 0n)) next.set(r.partition, after);
+          }
+          if (seen.length >= count && atEnd()) {
             clearTimeout(timer);
             resolve();
           }
         })
         .catch(reject);
     });
-    await sleep(1500); // more than expected would show up here
   } finally {
     await consumer.disconnect();
   }

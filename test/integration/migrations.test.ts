@@ -241,7 +241,7 @@ t.test('up, down, up: the full schema, then nothing, then the same schema again'
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
       ids.push(String(await pool.oneFirst(sql.unsafe`SELECT protea_uuid_v7()::text`)));
-      await new Promise((r) => setTimeout(r, 3));
+      await new Promise((r) => setTimeout(r, 3)); // ids minted in different milliseconds: time order = sort order is then checkable
     }
     for (const id of ids) {
       t.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, `${id} is a v7 uuid`);

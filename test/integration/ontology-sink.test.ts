@@ -23,6 +23,7 @@ import { TOPICS, subjectFor, topicName } from '../../topics/catalogue.js';
 import { createTopics } from '../../topics/create.js';
 import { produce, type ProduceReport } from '../../topics/produce.js';
 import { freshDatabase } from '../helpers/fresh-database.js';
+import { waitFor } from '../helpers/poll.js';
 
 const namespace = `protea_t_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const SLIM = path.resolve('demo/goslim_generic.obo');
@@ -294,19 +295,24 @@ t.test('two partitions racing: the child lands with its edge while the parent la
   const incoming = (partition: number, value: IngestOboRecord): IncomingRecord<IngestOboRecord>[] => [
     { topic: `race.${value.obo_version}`, partition, offset: '0', key: `${value.obo_version}|${value.go_id}`, value, raw: Buffer.from('x'), headers: {}, timestamp: String(Date.now()) },
   ];
+  let pausedAfterMerge = false; // set by the paused writer once it holds what it merged, before COMMIT
   const write = async (mapping: SinkMapping<IngestOboRecord>, partition: number, value: IngestOboRecord, pause?: Promise<void>) => {
     const client = await racePool.connect();
     try {
       return await writeBatch(client, 'ontology', mapping, { topic: `race.${value.obo_version}`, partition, expected: 0n, next: 1n, records: incoming(partition, value) }, {
         sendDeadLetters: async () => undefined,
         fault: async (point) => {
-          if (point === 'after-merge' && pause) await pause;
+          if (point === 'after-merge' && pause) {
+            pausedAfterMerge = true;
+            await pause;
+          }
         },
       });
     } finally {
       client.release();
     }
   };
+  // polls up to 2 s: when B is expected not to wait, that is the window in which it could have
   const waitingForAdvisoryLock = async () => {
     for (let i = 0; i < 40; i++) {
       const [row] = (await racePool.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).rows as { n: number }[];
@@ -321,8 +327,9 @@ t.test('two partitions racing: the child lands with its edge while the parent la
     // A: the child and its edge, paused after its merges (its resolve found no parent), before COMMIT
     let release!: () => void;
     const paused = new Promise<void>((r) => (release = r));
+    pausedAfterMerge = false;
     const a = write(mapping, 0, term(version, 'GO:0000002', [{ relation: 'is_a', parent_go_id: 'GO:0000001' }]), paused);
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor('A paused after its merges, before COMMIT', () => pausedAfterMerge, { timeoutMs: 30_000, intervalMs: 10 });
     // B: the parent, on another partition
     const b = write(mapping, 1, term(version, 'GO:0000001', []));
     t.equal(await waitingForAdvisoryLock(), expectBlocked, expectBlocked ? 'B waits for the lock A holds' : 'B does not wait');

@@ -24,7 +24,7 @@ import { topicName } from '../../topics/catalogue.js';
 import { produce } from '../../topics/produce.js';
 import { freshDatabase } from '../helpers/fresh-database.js';
 import { freshSinkStack } from '../helpers/fresh-sink-stack.js';
-import { sleep } from '../helpers/poll.js';
+import { sleep, waitFor } from '../helpers/poll.js';
 import { md5, sequenceRecord } from '../helpers/sequences.js';
 import { incoming, writeOnPool } from '../helpers/sink-batches.js';
 import { caughtUp, jobReaches } from '../helpers/sink-progress.js';
@@ -126,13 +126,18 @@ t.test('the link lock: an entry pending in one transaction and its sequence land
   const raceUrl = await freshDatabase(t, { migrate: true });
   const racePool = createCopyPool(raceUrl, 4);
   t.teardown(() => racePool.end());
+  let pausedAfterMerge = false; // set by the paused writer once it holds what it merged, before COMMIT
   const write = <T>(mapping: SinkMapping<T>, topic: string, values: { key: string; value: T }[], pause?: Promise<void>) =>
     writeOnPool(racePool, mapping, { topic, partition: 0, expected: 0n, next: BigInt(values.length), records: incoming(topic, 0, 0, values) }, {
       sendDeadLetters: async () => undefined,
       fault: async (point) => {
-        if (point === 'after-merge' && pause) await pause;
+        if (point === 'after-merge' && pause) {
+          pausedAfterMerge = true;
+          await pause;
+        }
       },
     });
+  // polls up to 2 s: when B is expected not to wait, that is the window in which it could have
   const waitingForAdvisoryLock = async () => {
     for (let i = 0; i < 40; i++) {
       const [row] = (await racePool.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).rows as { n: number }[];
@@ -148,8 +153,9 @@ t.test('the link lock: an entry pending in one transaction and its sequence land
     // A: the entry, pending (no sequence visible), paused after its merges, before COMMIT
     let release!: () => void;
     const paused = new Promise<void>((r) => (release = r));
+    pausedAfterMerge = false;
     const a = write(locked ? querySetsSink : withoutLocks(querySetsSink), `qs.${tag}`, [entry(qs, tag, 'P1', s)], paused);
-    await sleep(300);
+    await waitFor('A paused after its merges, before COMMIT', () => pausedAfterMerge, { timeoutMs: 30_000, intervalMs: 10 });
     // B: its sequence, in the sequences sink's transaction with the link
     const b = write(locked ? sequencesWithLink : withoutLocks(sequencesWithLink), `seq.${tag}`, [{ key: s.md5, value: s }]);
     t.equal(await waitingForAdvisoryLock(), locked, locked ? 'B waits for the lock A holds' : 'B does not wait');

@@ -15,7 +15,9 @@ import { sequencesSink } from '../../sinks/sequences.js';
 import { topicName } from '../../topics/catalogue.js';
 import { freshDatabase } from '../helpers/fresh-database.js';
 import { createNamespace, dropNamespace, namespaceName } from '../helpers/fresh-namespace.js';
+import { waitFor } from '../helpers/poll.js';
 import { consumeFromStart, logEnd } from '../helpers/read-topics.js';
+import { testRandom } from '../helpers/seeded-random.js';
 import { md5, randomSequence, sequenceRecord } from '../helpers/sequences.js';
 import { incoming, writeOnPool } from '../helpers/sink-batches.js';
 import { caughtUp } from '../helpers/sink-progress.js';
@@ -27,8 +29,11 @@ const DLQ = topicName('dlq.sinks', namespace);
 t.before(() => createNamespace(namespace));
 t.teardown(() => dropNamespace(namespace));
 
+// the generated sequences and their order come from one printed seed (PROTEA_TEST_SEED replays it)
+const random = testRandom(t, 'generated records');
+
 /** A new random sequence as the sequences topic carries it. */
-const randomRecord = (): SequenceRecord => sequenceRecord(randomSequence(30, 329));
+const randomRecord = (): SequenceRecord => sequenceRecord(randomSequence(30, 329, random));
 
 async function withClient<T>(url: string, fn: (client: PgClient, query: (text: string, values?: unknown[]) => Promise<Record<string, unknown>[]>) => Promise<T>): Promise<T> {
   const pool = createCopyPool(url, 1);
@@ -85,7 +90,7 @@ t.test('N sequences with duplicate keys: one row per key, offsets at the log end
   const url = await freshDatabase(t, { migrate: true });
   const distinct = Array.from({ length: 500 }, () => randomRecord());
   const dups = Array.from({ length: 300 }, (_, i) => distinct[(i * 7) % distinct.length]!);
-  const all = [...distinct, ...dups].sort(() => Math.random() - 0.5);
+  const all = random.shuffle([...distinct, ...dups]);
   produced.push(...all);
   const producer = new TopicProducer();
   for (let i = 0; i < all.length; i += 200) await producer.send(TOPIC, all.slice(i, i + 200).map((value) => ({ key: value.md5, value })));
@@ -110,7 +115,9 @@ t.test('N sequences with duplicate keys: one row per key, offsets at the log end
   // the same group again: it seeks to the stored offsets and finds nothing to do
   const again = await runSink(sequencesSink, { namespace, dbUrl: url, groupId: `${namespace}-a`, sessionTimeoutMs: 6000 });
   await caughtUp(again);
-  await new Promise((r) => setTimeout(r, 3000));
+  await waitFor('the re-run to seek to the stored offsets', () => again.metrics.seeks >= 1, { timeoutMs: 60_000, intervalMs: 100 });
+  // after its seek: a window in which a batch below the stored offsets would have arrived (none must)
+  await new Promise((r) => setTimeout(r, 1000));
   await again.stop();
   t.equal(again.metrics.batches, 0, 'no transaction on a re-run');
   t.equal(again.metrics.recordsWritten, 0);
@@ -197,10 +204,11 @@ t.test('the fence: two writers of one partition with the same expected offset, e
     writeOnPool(pool, sequencesSink, { topic, partition: 3, expected, next, records }, {
       ...noDlq,
       fault: async (point) => {
-        if (point === 'after-merge') await new Promise((r) => setTimeout(r, delayMs));
+        if (point === 'after-merge') await new Promise((r) => setTimeout(r, delayMs)); // scenario: A holds its merge while B starts
       },
     });
   // first use of the partition: both insert the offsets row, both start from 0
+  // scenario: B starts 100 ms after A, while A is paused 400 ms after its merge
   const [ra, rb] = await Promise.allSettled([run(a, 400, 0n, 50n), new Promise((r) => setTimeout(r, 100)).then(() => run(b, 0, 0n, 50n))]);
   const outcomes = [ra.status, rb.status].sort();
   t.same(outcomes, ['fulfilled', 'rejected'], 'one commits, one fails');
