@@ -71,7 +71,9 @@ export class TopicProducer {
       }
     } catch (err) {
       const e = classify(err, { component: 'kafka', topic });
-      throw e.key === 'KAFKA_UNAVAILABLE' ? new ProteaError('KAFKA_PRODUCE_FAILED', e.message, { topic }, { cause: err, retriable: e.retriable }) : e;
+      if (e.key === 'KAFKA_UNAVAILABLE') throw new ProteaError('KAFKA_PRODUCE_FAILED', e.message, { topic }, { cause: err });
+      if (e.key === 'KAFKA_REFUSED') throw new ProteaError('KAFKA_PRODUCE_REFUSED', e.message, { topic }, { cause: err });
+      throw e;
     }
   }
 

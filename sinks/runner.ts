@@ -12,8 +12,8 @@
 //   rejects the mapping's optional check (SinkMapping.rejects): staged records
 //           the merge must not write (a GO id unknown to the ontology, say)
 //           are deleted from staging and become dead letters; a reject the
-//           record is not to blame for (flagged retriable: a release not
-//           loaded yet) rolls the transaction back and retries it instead
+//           record is not to blame for (a code whose disposition is retry:
+//           ONTOLOGY_RELEASE_PENDING) rolls the transaction back and retries it
 //   merge   the mapping's statements: INSERT .. SELECT .. FROM staging
 //           ON CONFLICT (natural key) DO UPDATE/NOTHING, last offset wins
 //   job     dead letters of a mapping with jobProgressOnDeadLetters count
@@ -97,14 +97,13 @@ export interface SinkMapping<T> {
    * Optional check run after the COPY and before the merge, returning the
    * staged records the merge must not write, one row each:
    *   kafka_offset bigint, reason text, and optionally field text,
-   *   code text (an error catalogue name, default SINK_WRITE_FAILED),
-   *   retriable boolean, hint text.
+   *   code text (an error catalogue name, default SINK_WRITE_FAILED), hint text.
    * The runner deletes them from staging and dead-letters them in the same
-   * transaction as the good rows (the offset moves past them). A row with
-   * retriable = true is not the record's fault (e.g. the ontology release it
-   * names is not loaded yet): the runner throws it as a retriable ProteaError,
-   * the transaction rolls back and is retried with backoff, nothing is
-   * dead-lettered. The statement must be read-only and deterministic.
+   * transaction as the good rows (the offset moves past them). A row whose
+   * code has the disposition `retry` is not the record's fault (e.g.
+   * ONTOLOGY_RELEASE_PENDING: the release it names is not loaded yet): the
+   * runner throws it, the transaction rolls back and is retried with backoff,
+   * nothing is dead-lettered. The statement must be read-only and deterministic.
    */
   rejects?: SqlStatement;
   /**
@@ -139,7 +138,6 @@ interface RejectRow {
   reason?: string | null;
   field?: string | null;
   code?: string | null;
-  retriable?: boolean | null;
   hint?: string | null;
 }
 
@@ -214,13 +212,20 @@ export interface WriteResult {
 // every other non-retriable SQLSTATE is a bug of the statement itself.
 const ROW_SQLSTATE = /^(22|23)/;
 
-// pg reports a dropped connection without a SQLSTATE or errno: it is PostgreSQL going away.
-const CONNECTION_LOST = /Connection terminated|connection error|not queryable|Client was closed|timeout exceeded when trying to connect/i;
+/**
+ * pg reports a dropped connection with a bare Error (no SQLSTATE, no errno);
+ * the client it happened on says so: ended (`_ended`), or broken and no
+ * longer queryable (`_queryable` false). Decided on that state, never on the text.
+ */
+function connectionLost(client: PgClient | undefined): boolean {
+  const c = client as unknown as { _ended?: boolean; _queryable?: boolean } | undefined;
+  return c !== undefined && (c._ended === true || c._queryable === false);
+}
 
-/** classify(), plus pg's connection-loss errors as DB_UNAVAILABLE (retriable). */
-export function classifySinkError(err: unknown, context: { topic?: string; partition?: number } = {}): ProteaError {
+/** classify(), plus a failure on a client whose connection is lost as DB_UNAVAILABLE (retriable). */
+export function classifySinkError(err: unknown, context: { topic?: string; partition?: number } = {}, client?: PgClient): ProteaError {
   const e = classify(err, context);
-  if (e.key === 'INTERNAL' && CONNECTION_LOST.test(e.message)) return new ProteaError('DB_UNAVAILABLE', e.message, { ...context, component: 'postgresql' }, { cause: err });
+  if (e.key === 'INTERNAL' && connectionLost(client)) return new ProteaError('DB_UNAVAILABLE', e.message, { ...context, component: 'postgresql' }, { cause: err });
   return e;
 }
 
@@ -295,8 +300,8 @@ export async function writeBatch<T>(client: PgClient, sink: string, mapping: Sin
         ...(row.field ? { field: row.field } : {}),
         ...(row.hint ? { hint: row.hint } : {}),
       };
-      const error = new ProteaError(isErrorName(row.code) ? row.code : 'SINK_WRITE_FAILED', row.reason ?? 'rejected by the sink', context, { retriable: row.retriable === true });
-      if (error.retriable) throw error; // not the record's fault: roll back, retry later
+      const error = new ProteaError(isErrorName(row.code) ? row.code : 'SINK_WRITE_FAILED', row.reason ?? 'rejected by the sink', context);
+      if (error.disposition === 'retry') throw error; // not the record's fault (its code says so): roll back, retry later
       letters.set(offset, { record, error });
     }
     await runSql(client, sql.unsafe`DELETE FROM ${sql.identifier([staging])} WHERE kafka_offset = ANY(${sql.array([...letters.keys()], 'int8')})`);
@@ -321,7 +326,7 @@ export async function writeBatch<T>(client: PgClient, sink: string, mapping: Sin
       written += part.length - rejected.length;
       dead.push(...rejected);
     } catch (err) {
-      const e = classifySinkError(err, { topic: batch.topic, partition: batch.partition });
+      const e = classifySinkError(err, { topic: batch.topic, partition: batch.partition }, client);
       if (e.retriable) throw e; // the whole transaction is retried
       await q('ROLLBACK TO SAVEPOINT sink_rows');
       await q('RELEASE SAVEPOINT sink_rows');
@@ -378,7 +383,7 @@ export async function writeBatch<T>(client: PgClient, sink: string, mapping: Sin
     await q('COMMIT');
   } catch (err) {
     await q('ROLLBACK').catch(() => undefined);
-    throw classifySinkError(err, { topic: batch.topic, partition: batch.partition });
+    throw classifySinkError(err, { topic: batch.topic, partition: batch.partition }, client);
   }
   return { written, deadLettered: dead.length, bisected, ms: performance.now() - t0 };
 }
@@ -670,7 +675,11 @@ export class SinkRunner<T> {
       const todo = chunk.filter((r) => BigInt(r.offset) >= expected);
       let client: PgClient | undefined;
       try {
-        client = await this.copyPool.connect();
+        client = await this.copyPool.connect().catch((err: unknown) => {
+          // no SQLSTATE from a connect: the server is not there (refused, timed out)
+          const e = classify(err, { component: 'postgresql', topic: this.topic, partition });
+          throw e.key === 'INTERNAL' ? new ProteaError('DB_UNAVAILABLE', e.message, e.context, { cause: err }) : e;
+        });
         this.active = { client, released: false };
         const result = await writeBatch(client, this.sinkName, this.mapping, { topic: this.topic, partition, expected, next, records: todo }, {
           sendDeadLetters: (letters) => this.sendDeadLetters(letters),
@@ -690,7 +699,7 @@ export class SinkRunner<T> {
         m.lastBatchRecords = todo.length;
         return 'done';
       } catch (err) {
-        const e = classifySinkError(err, { topic: this.topic, partition });
+        const e = classifySinkError(err, { topic: this.topic, partition }, client);
         // a fenced transaction ended cleanly; after anything else the connection is not trusted
         this.releaseActive(e.key === 'SINK_FENCED' ? undefined : e);
         if (this.stopping) return 'abandoned';
