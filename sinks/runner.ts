@@ -53,18 +53,20 @@
 // cuts the connection, which rolls the transaction back; then the consumer
 // leaves the group and the clients disconnect.
 import { performance } from 'node:perf_hooks';
-import type { Kafka } from 'kafkajs';
 import { config } from '../lib/config.js';
 import { copyRows, copyRowsBinary, runSql, type BinaryType, type CopyValue, type PgClient, type PgPool, type SqlStatement } from '../lib/copy.js';
 import { createCopyPool, createQueryPool, sql, type DatabasePool } from '../lib/db.js';
 import { CATALOGUE, ProteaError, classify, type ErrorName } from '../lib/errors.js';
-import { clusterIdOf, createKafkaClient } from '../lib/kafka-client.js';
-import { logger } from '../lib/log.js';
-import { AvroRegistry } from '../lib/schema-registry.js';
-import { TopicConsumer, type BatchContext, type IncomingRecord } from '../lib/topic-consumer.js';
-import { TopicProducer } from '../lib/topic-producer.js';
-import type { DeadLetterRecord } from '../schemas/generated/types.js';
-import { dlqFor, subjectFor, topicName } from '../topics/catalogue.js';
+import { clusterIdOf } from '../lib/kafka-client.js';
+import { buildDeadLetter, sendDeadLetters } from '../lib/runtime/dead-letters.js';
+import { emitStageEvent, lagOf } from '../lib/runtime/instrumentation.js';
+import { microBatches } from '../lib/runtime/micro-batches.js';
+import { withRetry } from '../lib/runtime/retry.js';
+import { BatchAbandoned, StageRuntime, type StageBatch, type StageOptions, type StopResult } from '../lib/runtime/stage-runtime.js';
+import type { IncomingRecord } from '../lib/topic-consumer.js';
+import { dlqFor, topicName } from '../topics/catalogue.js';
+
+export type { StopResult };
 
 /** How one topic lands in PostgreSQL. */
 export interface SinkMapping<T> {
@@ -143,7 +145,7 @@ interface RejectRow {
 
 const isErrorName = (code: unknown): code is ErrorName => typeof code === 'string' && Object.hasOwn(CATALOGUE, code);
 
-/** Where a test may crash the writer (PROTEA_FAULT_CRASH in sinks/main.ts). */
+/** Where a test may crash the writer (the PROTEA_FAULT_CRASH test hook of pipeline/stages.ts). */
 export type FaultPoint = 'after-copy' | 'after-merge' | 'before-commit';
 export type FaultHook = (point: FaultPoint, at: { topic: string; partition: number; expected: string; next: string }) => void | Promise<void>;
 
@@ -425,7 +427,7 @@ async function countDeadLetters<T>(client: PgClient, sink: string, mapping: Sink
   );
 }
 
-export interface SinkOptions {
+export interface SinkOptions extends StageOptions {
   /** topic namespace (default: PROTEA_TOPIC_NAMESPACE) */
   namespace?: string;
   dbUrl?: string;
@@ -433,21 +435,8 @@ export interface SinkOptions {
   groupId?: string;
   /** sink_offsets.sink (default: the mapping's name) */
   sinkName?: string;
-  kafka?: Kafka;
-  registry?: AvroRegistry;
   /** records per transaction at most (a fetched batch is split); default 5000 */
   maxRecords?: number;
-  /** bytes fetched per partition and request (kafkajs maxBytesPerPartition); default 4 MiB */
-  maxBytesPerPartition?: number;
-  /** consumer session timeout: how soon a dead replica's partitions move; default 10 s */
-  sessionTimeoutMs?: number;
-  /** attempts per transaction for retriable errors before the batch fails back to kafkajs; default 10 */
-  maxAttempts?: number;
-  /** backoff of the first retry, doubled per attempt, capped at retryMaxMs; defaults 200 ms and 5 s */
-  retryInitialMs?: number;
-  retryMaxMs?: number;
-  /** how long stop() lets the in-flight transaction finish before cutting it off; default 15 s */
-  stopGraceMs?: number;
   /** seek to the stored offsets on assignment (default true; tests turn it off to exercise the skip) */
   seekOnAssign?: boolean;
   /** test hook: called at the fault points of every transaction */
@@ -460,8 +449,6 @@ interface PartitionState {
   gapChecked?: bigint;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** A running sink; see the file comment. */
 export class SinkRunner<T> {
   readonly metrics: SinkMetrics = newMetrics();
@@ -469,26 +456,20 @@ export class SinkRunner<T> {
   readonly dlqTopic: string;
   readonly sinkName: string;
   readonly groupId: string;
-  /** settles when the runner stopped: resolves after stop(), rejects when the consumer crashed for good */
-  readonly done: Promise<void>;
+  readonly runtime: StageRuntime<T>;
+  /** settles when the runner stopped: resolves after stop(), rejects with the error that stopped it */
+  readonly done: Promise<StopResult>;
 
-  private readonly log: ReturnType<typeof logger>;
-  private readonly consumer: TopicConsumer<T>;
-  private readonly producer: TopicProducer;
-  private readonly registry: AvroRegistry;
-  private readonly copyPool: PgPool;
-  private queryPool: DatabasePool | undefined;
+  private readonly stage: string;
   private readonly dbUrl: string;
+  private copyPool: PgPool | undefined;
+  private queryPool: DatabasePool | undefined;
   private readonly partitions = new Map<number, PartitionState>();
   private assignmentReady: Promise<void> = Promise.resolve();
-  private generation = 0;
-  private stopping = false;
-  private stopped: Promise<void> | undefined;
-  private readonly kafka: Kafka;
-  /** the cluster this runner consumes from (set by start()) */
+  private assignment: AbortController | undefined;
+  /** the cluster this runner consumes from (set on open) */
   private clusterId: string | null = null;
   private active: { client: PgClient; released: boolean } | undefined;
-  private settle!: { resolve: () => void; reject: (e: unknown) => void };
 
   constructor(
     private readonly mapping: SinkMapping<T>,
@@ -500,71 +481,53 @@ export class SinkRunner<T> {
     this.sinkName = opts.sinkName ?? mapping.name;
     this.groupId = opts.groupId ?? `${namespace}.sink.${mapping.name}`;
     this.dbUrl = opts.dbUrl ?? config().dbUrl;
-    this.log = logger(`sink:${mapping.name}`);
-    const kafka = opts.kafka ?? createKafkaClient();
-    this.kafka = kafka;
-    this.registry = opts.registry ?? new AvroRegistry();
-    this.consumer = new TopicConsumer<T>({
+    this.stage = `sink:${mapping.name}`;
+    const { namespace: _n, dbUrl: _d, groupId: _g, sinkName: _s, maxRecords: _m, seekOnAssign: _k, fault: _f, ...stageOptions } = opts;
+    this.runtime = new StageRuntime<T>({
+      handleSignals: false,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      ...stageOptions,
+      stage: this.stage,
       groupId: this.groupId,
-      kafka,
-      registry: this.registry,
-      sessionTimeout: opts.sessionTimeoutMs ?? 10_000,
-      maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
+      topics: [this.topic],
+      autoCommit: false, // offsets live in PostgreSQL only
+      onExhausted: 'redeliver', // the client refetches the batch later: a partition waits, it never skips
+      open: () => this.open(),
+      close: () => this.close(),
+      assigned: (byTopic) => {
+        const assigned = [...(byTopic.get(this.topic) ?? [])];
+        this.assignment?.abort(new BatchAbandoned('reassigned'));
+        const controller = new AbortController();
+        this.assignment = controller;
+        this.partitions.clear();
+        this.assignmentReady = this.onAssigned(assigned, controller.signal);
+      },
+      handle: (batch) => this.onBatch(batch),
     });
-    this.producer = new TopicProducer({ kafka, registry: this.registry });
-    this.copyPool = createCopyPool(this.dbUrl, 2);
-    this.done = new Promise<void>((resolve, reject) => {
-      this.settle = { resolve, reject };
-    });
-    this.done.catch(() => undefined); // observed by whoever awaits it
+    this.done = this.runtime.done;
   }
 
   /** Connects, subscribes and starts consuming; resolves once the consumer runs. */
-  async start(): Promise<void> {
-    this.queryPool = await createQueryPool(this.dbUrl, { maximumPoolSize: 2 });
-    this.clusterId = await clusterIdOf(this.kafka);
-    await this.adoptStoredOffsets(this.queryPool, this.clusterId);
-    const events = this.consumer.events;
-    this.consumer.on(events.GROUP_JOIN, (event) => {
-      const payload = event.payload as { memberId: string; memberAssignment: Record<string, number[]> };
-      const assigned = [...(payload.memberAssignment[this.topic] ?? [])].sort((a, b) => a - b);
-      const generation = ++this.generation;
-      this.partitions.clear();
-      this.log.info({ assigned, memberId: payload.memberId }, 'partitions assigned');
-      this.assignmentReady = this.onAssigned(assigned, generation);
-    });
-    this.consumer.on(events.CRASH, (event) => {
-      const { error, restart } = event.payload as { error: Error; restart: boolean };
-      this.log.error({ err: error?.message, restart }, 'consumer crashed');
-      if (!restart && !this.stopping) this.settle.reject(classify(error, { topic: this.topic }));
-    });
-    await this.consumer.connect([this.topic], true);
-    void this.consumer.run((records, ctx) => this.onBatch(records, ctx), { autoCommit: false }).catch((err: unknown) => this.settle.reject(classify(err, { topic: this.topic })));
+  start(): Promise<void> {
+    return this.runtime.start();
   }
 
   /** Finishes or abandons the in-flight transaction, leaves the group, disconnects. Idempotent. */
-  stop(): Promise<void> {
-    this.stopped ??= (async () => {
-      this.stopping = true;
-      const grace = setTimeout(() => {
-        const a = this.active;
-        if (a && !a.released) {
-          this.log.warn('stop: the in-flight transaction did not finish in time; cutting the connection (it rolls back)');
-          a.released = true;
-          a.client.release(new Error('sink stopping'));
-        }
-      }, this.opts.stopGraceMs ?? 15_000);
-      try {
-        await this.consumer.disconnect().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'consumer disconnect failed'));
-        await this.producer.disconnect().catch(() => undefined);
-        await this.copyPool.end().catch(() => undefined);
-        await this.queryPool?.end().catch(() => undefined);
-      } finally {
-        clearTimeout(grace);
-      }
-      this.settle.resolve();
-    })();
-    return this.stopped;
+  stop(reason?: string): Promise<StopResult> {
+    this.assignment?.abort(new BatchAbandoned('stopping'));
+    return this.runtime.stop(reason);
+  }
+
+  private async open(): Promise<void> {
+    this.copyPool = createCopyPool(this.dbUrl, 2);
+    this.queryPool = await createQueryPool(this.dbUrl, { maximumPoolSize: 2 });
+    this.clusterId = await clusterIdOf(this.runtime.kafka);
+    await this.adoptStoredOffsets(this.queryPool, this.clusterId);
+  }
+
+  private async close(): Promise<void> {
+    await this.copyPool?.end().catch(() => undefined);
+    await this.queryPool?.end().catch(() => undefined);
   }
 
   /**
@@ -581,7 +544,7 @@ export class SinkRunner<T> {
          AND was.sink = o.sink AND was.topic = o.topic AND was.partition = o.partition
       RETURNING o.partition, was.next_offset::text AS was_offset, was.cluster_id AS was_cluster`);
     if (reset.length > 0) {
-      this.log.warn(
+      this.runtime.log.warn(
         { clusterId, reset: reset.map((r) => ({ partition: r.partition, was: r.was_offset, cluster: r.was_cluster })) },
         'stored offsets belong to another Kafka cluster: reading this cluster\'s partitions from the beginning',
       );
@@ -600,32 +563,37 @@ export class SinkRunner<T> {
     }
   }
 
-  private async onAssigned(assigned: readonly number[], generation: number): Promise<void> {
-    for (let attempt = 1; !this.stopping && generation === this.generation; attempt++) {
-      try {
-        const stored = await this.storedOffsets();
-        if (generation !== this.generation) return;
-        for (const p of assigned) {
-          const expected = stored.get(p) ?? 0n;
-          this.partitions.set(p, { expected });
-          if (this.opts.seekOnAssign !== false) {
-            this.consumer.seek(this.topic, p, expected.toString());
-            this.metrics.seeks++;
-          }
-        }
-        this.log.debug({ offsets: assigned.map((p) => [p, String(stored.get(p) ?? 0n)]) }, 'seeked to the stored offsets');
-        return;
-      } catch (err) {
-        const e = classify(err, { component: 'postgresql' });
-        this.log.warn({ err: e.message, attempt }, 'cannot read the stored offsets; retrying');
-        await sleep(this.backoff(attempt));
-      }
-    }
+  private onRetry(step: string, partition: number | undefined) {
+    return (e: ProteaError, attempt: number, delayMs: number) => {
+      if (e.key !== 'SINK_FENCED') this.metrics.retries++;
+      this.runtime.log.warn({ partition, err: e.message, code: e.code, attempt, nextDelayMs: delayMs }, `${step}: retriable failure; retrying`);
+      emitStageEvent({ type: 'retry', stage: this.stage, step, code: e.code, attempt, delayMs });
+    };
   }
 
-  private backoff(attempt: number): number {
-    const base = Math.min(this.opts.retryMaxMs ?? 5000, (this.opts.retryInitialMs ?? 200) * 2 ** (attempt - 1));
-    return base / 2 + Math.random() * (base / 2);
+  /** Reads the stored offsets of the assigned partitions and seeks there; retried until it works or the assignment changes. */
+  private async onAssigned(assigned: readonly number[], signal: AbortSignal): Promise<void> {
+    try {
+      const stored = await withRetry(() => this.storedOffsets(), {
+        policy: { ...this.runtime.retry, maxAttempts: Number.POSITIVE_INFINITY },
+        signal,
+        classify: (err) => classify(err, { component: 'postgresql' }),
+        onRetry: this.onRetry('reading the stored offsets', undefined),
+      });
+      if (signal.aborted) return;
+      for (const p of assigned) {
+        const expected = stored.get(p) ?? 0n;
+        this.partitions.set(p, { expected });
+        if (this.opts.seekOnAssign !== false) {
+          this.runtime.consumer.seek(this.topic, p, expected.toString());
+          this.metrics.seeks++;
+        }
+      }
+      this.runtime.log.debug({ offsets: assigned.map((p) => [p, String(stored.get(p) ?? 0n)]) }, 'seeked to the stored offsets');
+    } catch (err) {
+      if (signal.aborted) return; // reassigned or stopping: the next assignment reads them again
+      throw err;
+    }
   }
 
   private async partitionState(partition: number): Promise<PartitionState> {
@@ -638,26 +606,30 @@ export class SinkRunner<T> {
     return state;
   }
 
-  private async onBatch(records: IncomingRecord<T>[], ctx: BatchContext): Promise<void> {
+  private async onBatch(batch: StageBatch<T>): Promise<void> {
     await this.assignmentReady;
-    if (this.stopping || ctx.isStale()) return; // stale: a seek is pending, kafkajs refetches from there
-    const state = await this.partitionState(ctx.partition);
-    const maxRecords = Math.max(1, this.opts.maxRecords ?? 5000);
-    for (let i = 0; i < records.length; i += maxRecords) {
-      if (this.stopping) return; // abandon the rest of the batch: nothing of it is committed
-      const chunk = records.slice(i, i + maxRecords);
+    if (batch.isStale()) return; // a seek is pending: the client refetches from there
+    const { records } = batch;
+    const state = await this.partitionState(batch.partition);
+    const chunks = microBatches(records, { maxRecords: this.opts.maxRecords ?? 5000 });
+    let start = 0;
+    for (const [i, chunk] of chunks.entries()) {
+      // the rest of the batch is abandoned on stop: nothing of it is committed
+      if (this.runtime.stopping || batch.signal.aborted) throw batch.signal.reason ?? new BatchAbandoned('stopping');
+      start += chunk.length;
       // the chunk ends where the next one starts (records between are known absent), the last at the batch's end
-      const next = i + maxRecords < records.length ? BigInt(records[i + maxRecords]!.offset) : BigInt(ctx.nextOffset);
-      const outcome = await this.writeChunk(state, chunk, next, ctx, i === 0);
+      const next = start < records.length ? BigInt(records[start]!.offset) : BigInt(batch.nextOffset);
+      const outcome = await this.writeChunk(state, chunk, next, batch, i === 0);
       if (outcome !== 'done') return;
-      await ctx.heartbeat();
     }
+    const lag = lagOf(batch.highWatermark, batch.nextOffset);
+    if (lag !== undefined) emitStageEvent({ type: 'lag', stage: this.stage, topic: batch.topic, partition: batch.partition, lag });
   }
 
-  private async writeChunk(state: PartitionState, chunk: IncomingRecord<T>[], next: bigint, ctx: BatchContext, batchStart: boolean): Promise<'done' | 'reseek' | 'abandoned'> {
-    const { partition } = ctx;
-    for (let attempt = 1; ; attempt++) {
-      if (this.stopping) return 'abandoned';
+  /** One chunk in one transaction, retried with the one policy; a fence rereads the stored offset first. */
+  private writeChunk(state: PartitionState, chunk: IncomingRecord<T>[], next: bigint, batch: StageBatch<T>, batchStart: boolean): Promise<'done' | 'reseek'> {
+    const { partition, signal } = batch;
+    return withRetry(async () => {
       if (next <= state.expected) {
         this.metrics.recordsSkipped += chunk.length;
         return 'done';
@@ -666,21 +638,25 @@ export class SinkRunner<T> {
       if (batchStart && first > state.expected && state.gapChecked !== state.expected) {
         // Records between the stored offset and this batch were never seen here: refetch from the stored offset.
         state.gapChecked = state.expected;
-        this.log.info({ partition, stored: String(state.expected), first: String(first) }, 'batch starts past the stored offset; seeking back');
-        this.consumer.seek(this.topic, partition, state.expected.toString());
+        this.runtime.log.info({ partition, stored: String(state.expected), first: String(first) }, 'batch starts past the stored offset; seeking back');
+        this.runtime.consumer.seek(this.topic, partition, state.expected.toString());
         this.metrics.seeks++;
         return 'reseek';
       }
       const expected = state.expected;
       const todo = chunk.filter((r) => BigInt(r.offset) >= expected);
       let client: PgClient | undefined;
+      // past the grace period the connection is cut: the transaction rolls back, never half
+      const cut = () => this.releaseActive(new Error('sink stopping'));
+      signal.addEventListener('abort', cut, { once: true });
       try {
-        client = await this.copyPool.connect().catch((err: unknown) => {
+        client = await this.copyPool!.connect().catch((err: unknown) => {
           // no SQLSTATE from a connect: the server is not there (refused, timed out)
           const e = classify(err, { component: 'postgresql', topic: this.topic, partition });
           throw e.key === 'INTERNAL' ? new ProteaError('DB_UNAVAILABLE', e.message, e.context, { cause: err }) : e;
         });
         this.active = { client, released: false };
+        if (signal.aborted) throw signal.reason;
         const result = await writeBatch(client, this.sinkName, this.mapping, { topic: this.topic, partition, expected, next, records: todo }, {
           sendDeadLetters: (letters) => this.sendDeadLetters(letters),
           clusterId: this.clusterId,
@@ -697,40 +673,26 @@ export class SinkRunner<T> {
         m.lastBatchMs = result.ms;
         m.batchMsTotal += result.ms;
         m.lastBatchRecords = todo.length;
+        emitStageEvent({ type: 'batch', stage: this.stage, topic: this.topic, partition, records: todo.length, seconds: result.ms / 1000, outputs: { postgresql: result.written } });
         return 'done';
       } catch (err) {
+        if (signal.aborted) throw signal.reason;
         const e = classifySinkError(err, { topic: this.topic, partition }, client);
         // a fenced transaction ended cleanly; after anything else the connection is not trusted
         this.releaseActive(e.key === 'SINK_FENCED' ? undefined : e);
-        if (this.stopping) return 'abandoned';
         if (e.key === 'SINK_FENCED') {
           this.metrics.fenced++;
-          this.log.warn({ partition, expected: String(expected), stored: e.context.stored }, 'fenced: another writer moved the partition on; rereading the stored offset');
-          const stored = await this.storedOffsetOf(partition, attempt);
+          this.runtime.log.warn({ partition, expected: String(expected), stored: e.context.stored }, 'fenced: another writer moved the partition on; rereading the stored offset');
+          const stored = await this.storedOffsets().then((o) => o.get(partition) ?? null, () => null);
           if (stored !== null && stored > state.expected) state.expected = stored;
-          if (ctx.isStale()) return 'reseek';
-          continue;
+          if (batch.isStale()) return 'reseek';
         }
-        if (!e.retriable) throw e;
-        if (attempt >= (this.opts.maxAttempts ?? 10)) {
-          this.log.error({ partition, err: e.message, attempt }, 'giving up on the batch after retries; kafkajs will redeliver it');
-          throw e;
-        }
-        this.metrics.retries++;
-        this.log.warn({ partition, err: e.message, code: e.code, attempt }, 'retriable failure; retrying the batch');
-        await sleep(this.backoff(attempt));
-        await ctx.heartbeat();
+        throw e;
+      } finally {
+        signal.removeEventListener('abort', cut);
+        this.releaseActive();
       }
-    }
-  }
-
-  private async storedOffsetOf(partition: number, attempt: number): Promise<bigint | null> {
-    try {
-      return (await this.storedOffsets()).get(partition) ?? null;
-    } catch {
-      await sleep(this.backoff(attempt));
-      return null;
-    }
+    }, { policy: this.runtime.retry, signal, classify: (err) => classifySinkError(err, { topic: this.topic, partition }), onRetry: this.onRetry('sink transaction', partition) });
   }
 
   private releaseActive(err?: Error): void {
@@ -744,50 +706,24 @@ export class SinkRunner<T> {
 
   private async sendDeadLetters(letters: readonly DeadLetter<T>[]): Promise<void> {
     const now = Date.now();
-    const subject = subjectFor(this.dlqTopic);
-    const messages = await Promise.all(
-      letters.map(async ({ record, error }) => {
-        const jobId = jobIdOf(this.mapping, record);
-        const value: DeadLetterRecord = {
-          stage: 'sinks',
-          source_topic: record.topic,
-          source_partition: record.partition,
-          source_offset: record.offset,
-          error_code: error.code,
-          reason: error.message,
-          retriable: error.retriable,
-          original_key: record.key === null ? null : Buffer.from(record.key, 'utf8'),
-          original_value: record.raw,
-          original_headers: Object.fromEntries(Object.entries(record.headers).map(([k, v]) => [k, Buffer.from(v, 'utf8')])),
-          ...inputPosition(record.value),
-          job_id: jobId,
-          failed_at: now,
-        };
-        const headers: Record<string, string> = {
-          'protea-stage': 'sinks',
-          'protea-source-topic': record.topic,
-          'protea-source-partition': String(record.partition),
-          'protea-source-offset': record.offset,
-          'protea-error-code': error.code,
-          'protea-error-reason': error.message.replace(/[\r\n]+/g, ' ').slice(0, 1024),
-        };
-        if (jobId !== null) headers['protea-job-id'] = jobId;
-        this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, code: error.code }, `dead-lettered: ${error.message}`);
-        return { key: record.key, value: await this.registry.encode(subject, value, { topic: this.dlqTopic }), headers };
-      }),
-    );
-    await this.producer.sendRaw(this.dlqTopic, messages);
+    const built = letters.map(({ record, error }) => {
+      this.runtime.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, code: error.code }, `dead-lettered: ${error.message}`);
+      return buildDeadLetter({ stage: 'sinks', source: record, error, ...inputPosition(record.value), jobId: jobIdOf(this.mapping, record), now });
+    });
+    await sendDeadLetters(this.runtime.producer, this.dlqTopic, built);
+    for (const [code, n] of countCodes(letters)) emitStageEvent({ type: 'dead_letter', stage: this.stage, topic: this.topic, code, count: n });
   }
+}
+
+function countCodes(letters: readonly { error: ProteaError }[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const { error } of letters) m.set(error.code, (m.get(error.code) ?? 0) + 1);
+  return m;
 }
 
 /** Starts a sink; stop it with `await runner.stop()`. */
 export async function runSink<T>(mapping: SinkMapping<T>, opts: SinkOptions = {}): Promise<SinkRunner<T>> {
   const runner = new SinkRunner(mapping, opts);
-  try {
-    await runner.start();
-  } catch (err) {
-    await runner.stop().catch(() => undefined);
-    throw err;
-  }
+  await runner.start();
   return runner;
 }

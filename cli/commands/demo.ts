@@ -13,7 +13,7 @@ import { DEFAULT_EVALUATION_OPTIONS } from '../../evaluation/types.js';
 import { adminQuery, createCopyPool, createQueryPool } from '../../lib/db.js';
 import { migrate } from '../../lib/migrate.js';
 import { TopicProducer } from '../../lib/topic-producer.js';
-import { SINKS } from '../../sinks/main.js';
+import { SINKS } from '../../pipeline/stages.js';
 import { formatStatus, stackStatus, stackUp } from '../../stack/stack.js';
 import { createTopics } from '../../topics/create.js';
 import { produce, type ProduceRun } from '../../topics/produce.js';
