@@ -29,7 +29,7 @@ import { bisect } from '../lib/runtime/bisect.js';
 import { buildDeadLetter, deadLetterJobEvent, sendDeadLetters, type DeadLetter } from '../lib/runtime/dead-letters.js';
 import { emitStageEvent, lagOf } from '../lib/runtime/instrumentation.js';
 import { microBatches, type MicroBatchLimits } from '../lib/runtime/micro-batches.js';
-import { withRetry, type RetryOptions } from '../lib/runtime/retry.js';
+import type { RetryOptions } from '../lib/runtime/retry.js';
 import { BatchAbandoned, StageRuntime, type StageBatch, type StageOptions, type StopResult } from '../lib/runtime/stage-runtime.js';
 import type { IncomingRecord } from '../lib/topic-consumer.js';
 import type { JobEventRecord } from '../schemas/generated/types.js';
@@ -187,15 +187,7 @@ class ProcessorRunner<TIn> implements ProcessorHandle {
   }
 
   private retrying<T>(step: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
-    return withRetry(() => abortable(fn(), signal), {
-      policy: this.runtime.retry,
-      signal,
-      onRetry: (e, attempt, delayMs) => {
-        this.counts.retries++;
-        this.runtime.log.warn({ code: e.code, attempt, nextDelayMs: delayMs }, `${step} failed, retrying: ${e.message}`);
-        emitStageEvent({ type: 'retry', stage: this.stage, step, code: e.code, attempt, delayMs });
-      },
-    });
+    return this.runtime.retrying(step, () => abortable(fn(), signal), { signal, counted: () => this.counts.retries++ });
   }
 
   private async handleBatch(batch: StageBatch<TIn>): Promise<void> {

@@ -32,7 +32,7 @@
 // waits instead of dead-lettering rows whose term may still come (the whole
 // batch waits, rows with known ids too; a batch whose ids are all found in
 // a release still loading lands at once). The runner tries a transaction 10
-// times (backoff 200 ms doubling to 5 s, with jitter: about 13 to 26 s in
+// times (the PROTEA_RETRY_* defaults: backoff 200 ms doubling to 5 s, with jitter: about 13 to 26 s in
 // all), then hands the batch back to kafkajs, which refetches and retries it
 // (8 times, 200 ms to 5 s apart) and then restarts the consumer (rejoin, seek
 // to the stored offsets) and it all starts over: the partition waits as long

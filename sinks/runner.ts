@@ -33,25 +33,27 @@
 // retried under a savepoint until the refused rows are single; those go to
 // the DLQ and the rest land, and the offset still moves past all of them in
 // the same transaction. Any other non-retriable error is a bug (of a merge
-// statement, say) and is thrown, never dead-lettered. Retriable errors
-// (PostgreSQL or Kafka away, serialization failures and deadlocks, a fence)
-// roll back and are retried with capped exponential backoff; a fence rereads
-// the stored offset first. Dead letters are at-least-once: a crash after their
+// statement, say) and is thrown, never dead-lettered: the stage stops. Errors
+// whose code is `retry` (PostgreSQL or Kafka away, serialization failures and
+// deadlocks, a fence, a pending ontology release) roll back and are retried
+// with the one policy (lib/runtime/retry.ts); a fence rereads the stored
+// offset first. When the attempts run out the batch goes back to the client,
+// which refetches it later: a partition waits, it never skips. Dead letters are at-least-once: a crash after their
 // send and before COMMIT sends them again (same source topic/partition/offset).
 //
-// Offsets live in PostgreSQL only (autoCommit off). On every assignment
-// (kafkajs' GROUP_JOIN event, whose payload carries memberAssignment) the
-// runner reads the stored offsets of its partitions and seeks there; batches
-// that kafkajs fetched before the seek applied are stale (isStale()) and
-// dropped. Records below the stored offset that arrive anyway are skipped. A
+// Offsets live in PostgreSQL only (autoCommit off). On every assignment (the
+// consumer's `assigned` hook) the runner reads the stored offsets of its
+// partitions and seeks there; batches fetched before the seek applied are
+// stale (isStale()) and dropped. Records below the stored offset that arrive anyway are skipped. A
 // batch that starts above the stored offset makes the runner seek back to the
 // stored offset once: if the refetched batch still starts there, the records
 // in between are gone (compaction, retention), not skipped by us.
 //
-// Shutdown: stop() lets the in-flight transaction finish (commit or roll back;
-// never half) and abandons the rest of the batch, or, after the grace period,
-// cuts the connection, which rolls the transaction back; then the consumer
-// leaves the group and the clients disconnect.
+// Lifecycle (lib/runtime/stage-runtime.ts): stop() lets the in-flight
+// transaction finish (commit or roll back; never half) and abandons the rest
+// of the batch, or, after the grace period (or on a rebalance), cuts the
+// connection, which rolls the transaction back; then the consumer leaves the
+// group and the clients disconnect.
 import { performance } from 'node:perf_hooks';
 import { config } from '../lib/config.js';
 import { copyRows, copyRowsBinary, runSql, type BinaryType, type CopyValue, type PgClient, type PgPool, type SqlStatement } from '../lib/copy.js';
@@ -61,7 +63,6 @@ import { clusterIdOf } from '../lib/kafka-client.js';
 import { buildDeadLetter, sendDeadLetters } from '../lib/runtime/dead-letters.js';
 import { emitStageEvent, lagOf } from '../lib/runtime/instrumentation.js';
 import { microBatches } from '../lib/runtime/micro-batches.js';
-import { withRetry } from '../lib/runtime/retry.js';
 import { BatchAbandoned, StageRuntime, type StageBatch, type StageOptions, type StopResult } from '../lib/runtime/stage-runtime.js';
 import type { IncomingRecord } from '../lib/topic-consumer.js';
 import { dlqFor, topicName } from '../topics/catalogue.js';
@@ -563,22 +564,19 @@ export class SinkRunner<T> {
     }
   }
 
-  private onRetry(step: string, partition: number | undefined) {
-    return (e: ProteaError, attempt: number, delayMs: number) => {
-      if (e.key !== 'SINK_FENCED') this.metrics.retries++;
-      this.runtime.log.warn({ partition, err: e.message, code: e.code, attempt, nextDelayMs: delayMs }, `${step}: retriable failure; retrying`);
-      emitStageEvent({ type: 'retry', stage: this.stage, step, code: e.code, attempt, delayMs });
-    };
-  }
+  /** retries after `retry` failures, fences excepted (they have their own count) */
+  private readonly countRetry = (e: ProteaError): void => {
+    if (e.key !== 'SINK_FENCED') this.metrics.retries++;
+  };
 
   /** Reads the stored offsets of the assigned partitions and seeks there; retried until it works or the assignment changes. */
   private async onAssigned(assigned: readonly number[], signal: AbortSignal): Promise<void> {
     try {
-      const stored = await withRetry(() => this.storedOffsets(), {
+      const stored = await this.runtime.retrying('reading the stored offsets', () => this.storedOffsets(), {
         policy: { ...this.runtime.retry, maxAttempts: Number.POSITIVE_INFINITY },
         signal,
         classify: (err) => classify(err, { component: 'postgresql' }),
-        onRetry: this.onRetry('reading the stored offsets', undefined),
+        counted: this.countRetry,
       });
       if (signal.aborted) return;
       for (const p of assigned) {
@@ -629,7 +627,7 @@ export class SinkRunner<T> {
   /** One chunk in one transaction, retried with the one policy; a fence rereads the stored offset first. */
   private writeChunk(state: PartitionState, chunk: IncomingRecord<T>[], next: bigint, batch: StageBatch<T>, batchStart: boolean): Promise<'done' | 'reseek'> {
     const { partition, signal } = batch;
-    return withRetry(async () => {
+    return this.runtime.retrying('sink transaction', async () => {
       if (next <= state.expected) {
         this.metrics.recordsSkipped += chunk.length;
         return 'done';
@@ -692,7 +690,7 @@ export class SinkRunner<T> {
         signal.removeEventListener('abort', cut);
         this.releaseActive();
       }
-    }, { policy: this.runtime.retry, signal, classify: (err) => classifySinkError(err, { topic: this.topic, partition }), onRetry: this.onRetry('sink transaction', partition) });
+    }, { signal, partition, classify: (err) => classifySinkError(err, { topic: this.topic, partition }), counted: this.countRetry });
   }
 
   private releaseActive(err?: Error): void {

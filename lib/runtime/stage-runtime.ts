@@ -24,7 +24,7 @@ import { AvroRegistry } from '../schema-registry.js';
 import { TopicConsumer, type BatchContext, type IncomingRecord } from '../topic-consumer.js';
 import { TopicProducer } from '../topic-producer.js';
 import { emitStageEvent } from './instrumentation.js';
-import { retryPolicy, type RetryOptions, type RetryPolicy } from './retry.js';
+import { retryPolicy, withRetry, type RetryOptions, type RetryPolicy } from './retry.js';
 
 /** Thrown (as an abort reason) when a batch is left unresolved on purpose: nothing of it is committed. */
 export class BatchAbandoned extends Error {
@@ -190,6 +190,23 @@ export class StageRuntime<T> {
       throw classify(err, { component: 'kafka', topic: this.opts.topics.join(',') });
     }
     this.log.info({ topics: this.opts.topics }, 'stage started');
+  }
+
+  /**
+   * fn with the stage's retry policy: `retry` failures are logged, counted
+   * (a 'retry' event) and retried until the attempts run out or `signal` aborts.
+   */
+  retrying<T>(step: string, fn: () => Promise<T>, run: { signal?: AbortSignal; partition?: number; policy?: RetryPolicy; classify?: (err: unknown) => ProteaError; counted?: (e: ProteaError) => void } = {}): Promise<T> {
+    return withRetry(fn, {
+      policy: run.policy ?? this.retry,
+      ...(run.signal ? { signal: run.signal } : {}),
+      ...(run.classify ? { classify: run.classify } : {}),
+      onRetry: (e, attempt, delayMs) => {
+        run.counted?.(e);
+        this.log.warn({ partition: run.partition, code: e.code, attempt, nextDelayMs: delayMs }, `${step} failed, retrying: ${e.message}`);
+        emitStageEvent({ type: 'retry', stage: this.stage, step, code: e.code, attempt, delayMs });
+      },
+    });
   }
 
   /** stop() was called (or the stage failed): batches are not to be started or continued */
