@@ -62,7 +62,11 @@ export function registerPipeline(program: Command): void {
       const stopAll = (why: string) => {
         stopping ??= (async () => {
           log.info({ why }, 'stopping the pipeline: in-flight batches finish or roll back');
-          await Promise.allSettled(running.map((r) => r.stop(why)));
+          const results = await Promise.allSettled(running.map((r) => r.stop(why)));
+          // one line per stage on stdout: how it stopped (a supervisor or a test reads it)
+          results.forEach((r, i) => {
+            if (r.status === 'fulfilled') console.log(`stopped ${JSON.stringify({ stage: running[i]!.name, ...r.value })}`);
+          });
           await metrics?.close().catch(() => undefined);
         })();
         return stopping;
@@ -74,6 +78,8 @@ export function registerPipeline(program: Command): void {
         throw err;
       }
       log.info({ stages: wanted, pid: process.pid, fault: process.env.PROTEA_FAULT_CRASH ?? null }, 'pipeline running');
+      // one line per stage once it joined its group (a supervisor or a test waits for it)
+      for (const r of running) console.log(`ready ${r.name} ${r.groupId}`);
       console.log(`pipeline running: ${wanted.join(', ')}${metrics ? ` (metrics on ${metrics.url})` : ''}; SIGTERM or Ctrl-C stops it`);
       const signalled = new Promise<string>((resolve) => {
         for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => resolve(sig));
@@ -83,6 +89,8 @@ export function registerPipeline(program: Command): void {
       if (typeof outcome === 'string') {
         await stopAll(outcome);
         console.log('pipeline stopped');
+        // connections are closed; leave without waiting for the client's stray retry timers
+        setTimeout(() => process.exit(), 200).unref();
         return;
       }
       await stopAll(`stage ${outcome.stage} failed`);
