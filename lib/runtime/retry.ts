@@ -46,8 +46,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
-    timer.unref?.();
+    }, ms); // not unref'd: a retry wait must keep the process alive
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
