@@ -3,7 +3,7 @@
 // there is one). Bad input is a 4xx naming the parameter; only what the client
 // cannot fix is a 5xx, and those are logged with their stack.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ProteaError, classify, type ErrorName } from '../lib/errors.js';
+import { CATALOGUE, ProteaError, classify, type ErrorName } from '../lib/errors.js';
 import { parameterHint } from './params.js';
 
 const API_HINT = 'The routes are GET /health, /metrics, /jobs[?status=&limit=], /jobs/ID, /evaluation-sets[?limit=], /evaluation-sets/ID[/results|/ground-truth|/plot.svg], /evaluation-results/ID[.tsv|/plot.svg].';
@@ -16,21 +16,9 @@ export interface ErrorBody {
   parameter?: string;
 }
 
-/** The HTTP status of a catalogued error. */
+/** The HTTP status of a catalogued error: the catalogue's (lib/errors.ts). */
 export function httpStatus(err: ProteaError): number {
-  switch (err.key) {
-    case 'NOT_FOUND':
-      return 404;
-    case 'USAGE':
-    case 'INPUT_INVALID':
-    case 'EVALUATION_INPUT_INVALID':
-      return 400;
-    case 'DB_UNAVAILABLE':
-    case 'DB_SERIALIZATION':
-      return 503; // transient: the client may retry
-    default:
-      return 500;
-  }
+  return CATALOGUE[err.key].http;
 }
 
 export function errorBody(err: ProteaError): ErrorBody {

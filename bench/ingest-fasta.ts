@@ -7,8 +7,8 @@
 //
 // Fresh topic namespace and fresh (migrated) database per run, both dropped at
 // the end (--keep leaves them and the generated files). Stages run as child
-// processes by default (`node dist/processors/dedup/main.js`,
-// `node dist/sinks/main.js sequences|proteins`, configured through
+// processes by default (`protea pipeline --stage dedup`,
+// `protea pipeline --stage sink:sequences|sink:proteins`, configured through
 // PROTEA_TOPIC_NAMESPACE and PROTEA_DB_URL), the way `protea pipeline --stage`
 // scales out; --in-process runs them in this process instead (one event loop
 // for everything).
@@ -68,7 +68,7 @@ async function startStages(which: ('dedup' | 'sinks')[], ns: FreshNamespace, db:
   if (which.includes('dedup')) {
     groups.push(`${ns.namespace}.dedup`);
     if (o.inProcess) dedup = await runDedup({ namespace: ns.namespace, handleSignals: false });
-    else children.push(startChild('dedup', 'processors/dedup/main.js', [], env, { logDir, nodeArgs }));
+    else children.push(startChild('dedup', '../bin/protea.js', ['pipeline', '--stage', 'dedup'], env, { logDir, nodeArgs }));
   }
   if (which.includes('sinks')) {
     for (const mapping of [sequencesSink, proteinsSink]) {
@@ -76,7 +76,7 @@ async function startStages(which: ('dedup' | 'sinks')[], ns: FreshNamespace, db:
       if (o.inProcess) {
         sinks.push((await runSink(mapping as never, { namespace: ns.namespace, dbUrl: db.url, ...(o.maxRecords ? { maxRecords: o.maxRecords } : {}) })) as SinkRunner<unknown>);
       } else {
-        children.push(startChild(`sink-${mapping.name}`, 'sinks/main.js', [mapping.name, ...sinkArgs], env, { logDir, nodeArgs }));
+        children.push(startChild(`sink-${mapping.name}`, '../bin/protea.js', ['pipeline', '--stage', `sink:${mapping.name}`, ...sinkArgs], env, { logDir, nodeArgs }));
       }
     }
   }

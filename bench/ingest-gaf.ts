@@ -10,7 +10,7 @@
 // produced onto ingest.obo and landed by the ontology sink (obo_version
 // 'bench-goslim-generic') until ontology_snapshot_status says complete.
 // --mode pipeline (default): the annotations sink runs (a child process
-//   `node dist/sinks/main.js annotations`, or in this process with
+//   `protea pipeline --stage sink:annotations`, or in this process with
 //   --in-process) and has joined its group; the clock runs from the first GAF
 //   record sent to the commit that puts the sink's stored offsets at the log
 //   end; then the rows are counted (one per generated row: the generator's
@@ -102,7 +102,7 @@ async function run(o: Options): Promise<number> {
       const nodeArgs = [...(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : []), ...(o.experiments.length > 0 ? childImportArgs() : [])];
       if (o.inProcess) sink = await runSink(annotationsSink, { namespace: ns.namespace, dbUrl: db.url, ...(o.maxRecords ? { maxRecords: o.maxRecords } : {}) });
       else {
-        const c = startChild('sink-annotations', 'sinks/main.js', ['annotations', ...(o.maxRecords ? ['--max-records', String(o.maxRecords)] : [])], { PROTEA_TOPIC_NAMESPACE: ns.namespace, PROTEA_DB_URL: db.url, PROTEA_BENCH_EXPERIMENTS: o.experiments.join(',') }, { logDir: dir, nodeArgs });
+        const c = startChild('sink-annotations', '../bin/protea.js', ['pipeline', '--stage', 'sink:annotations', ...(o.maxRecords ? ['--max-records', String(o.maxRecords)] : [])], { PROTEA_TOPIC_NAMESPACE: ns.namespace, PROTEA_DB_URL: db.url, PROTEA_BENCH_EXPERIMENTS: o.experiments.join(',') }, { logDir: dir, nodeArgs });
         children.push(c);
         c.exited.then((code) => code !== 0 && process.stderr.write(`sink-annotations exited ${code}; see ${dir}/sink-annotations.log\n`)).catch(() => undefined);
       }

@@ -38,6 +38,11 @@ export const SETTINGS = {
   metricsPort: { env: 'PROTEA_METRICS_PORT', kind: 'int', default: '9464', doc: 'Port of the Prometheus /metrics endpoint of `protea pipeline` (0 = off).' },
   apiHost: { env: 'PROTEA_API_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address `protea api` listens on (0.0.0.0 to serve other hosts).' },
   apiPort: { env: 'PROTEA_API_PORT', kind: 'int', default: '3000', doc: 'Port of the HTTP API (`protea api`).' },
+  retryMaxAttempts: { env: 'PROTEA_RETRY_MAX_ATTEMPTS', kind: 'int', default: '10', doc: 'Attempts in all (the first included) of a stage step that fails with a retry-disposition error, before the stage gives the batch back.' },
+  retryInitialDelayMs: { env: 'PROTEA_RETRY_INITIAL_DELAY_MS', kind: 'int', default: '200', doc: 'Backoff before the second attempt; it doubles per attempt, with jitter (a delay is drawn between half and all of it).' },
+  retryMaxDelayMs: { env: 'PROTEA_RETRY_MAX_DELAY_MS', kind: 'int', default: '5000', doc: 'Cap of one backoff delay.' },
+  stageGraceMs: { env: 'PROTEA_STAGE_GRACE_MS', kind: 'int', default: '15000', doc: 'How long a stopping stage lets its in-flight batch finish before abandoning it uncommitted.' },
+  stageSessionTimeoutMs: { env: 'PROTEA_STAGE_SESSION_TIMEOUT_MS', kind: 'int', default: '10000', doc: 'Consumer group session timeout of a stage: how soon a dead replica\'s partitions move (a running batch heartbeats on its own).' },
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -61,6 +66,11 @@ export interface Config {
   readonly metricsPort: number;
   readonly apiHost: string;
   readonly apiPort: number;
+  readonly retryMaxAttempts: number;
+  readonly retryInitialDelayMs: number;
+  readonly retryMaxDelayMs: number;
+  readonly stageGraceMs: number;
+  readonly stageSessionTimeoutMs: number;
 }
 
 function invalid(setting: Setting, raw: string, why: string): ProteaError {

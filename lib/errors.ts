@@ -1,42 +1,73 @@
-// The error catalogue: every failure the project reports has a stable code, a
-// retriable flag (the only thing that decides retry vs dead-letter) and a hint
-// telling the user what to do.
+// The error catalogue: every failure the project reports has a stable code,
+// ONE disposition that decides what a stage does with it, the HTTP status the
+// API answers with, and a hint telling the user what to do. README "Error
+// codes" lists them all (test/unit/errors.test.ts keeps the two in step).
+//
+// Dispositions:
+//   retry        not the record's fault and likely to pass (a component away, a
+//                collision, a release still loading): retried with the one
+//                backoff policy (lib/runtime/retry.ts), never dead-lettered
+//   dead-letter  the record's fault: it goes to its stage's dead-letter topic
+//                with the reason, and the records around it go on
+//   fatal        neither: a bug, a refusal or a setting to fix; the operation
+//                (or the stage) stops and says so
+// `retriable` is derived from the disposition; a throw cannot override it:
+// a different outcome needs a different code.
+
+export type Disposition = 'retry' | 'dead-letter' | 'fatal';
+
+export interface CatalogueEntry {
+  readonly disposition: Disposition;
+  /** disposition === 'retry' */
+  readonly retriable: boolean;
+  /** the status the HTTP API answers with */
+  readonly http: number;
+  readonly hint: string;
+}
+
+function entry(disposition: Disposition, http: number, hint: string): CatalogueEntry {
+  return { disposition, retriable: disposition === 'retry', http, hint };
+}
 
 export const CATALOGUE = {
-  CONFIG_INVALID: { retriable: false, hint: 'Fix the environment variable named in the message.' },
-  STACK_JAVA_MISSING: { retriable: false, hint: 'Install a JDK 17+ (apt-get install openjdk-17-jre-headless) or set PROTEA_JAVA_HOME.' },
-  STACK_MAVEN_FAILED: { retriable: true, hint: 'Check that Maven Central is reachable (mvn -v; ~/.m2/settings.xml) and see the log named in the message.' },
-  STACK_START_FAILED: { retriable: false, hint: 'Read the component log named in the message; a port may be taken by another program.' },
-  STACK_UNHEALTHY: { retriable: true, hint: 'Run `protea stack status` and read the component log; `protea stack up` starts what is down.' },
-  STACK_PORT_TAKEN: { retriable: false, hint: 'Another program listens on this port: stop it, or point the PROTEA_* address at a free port.' },
-  KAFKA_UNAVAILABLE: { retriable: true, hint: 'Start the stack (`protea stack up`) or check PROTEA_KAFKA_BROKERS.' },
-  KAFKA_PRODUCE_FAILED: { retriable: true, hint: 'The broker refused the record; see the cause; it is retried when transient.' },
-  REGISTRY_UNAVAILABLE: { retriable: true, hint: 'Start the stack (`protea stack up`) or check PROTEA_REGISTRY_URL.' },
-  REGISTRY_REJECTED: { retriable: false, hint: 'The registry refused the schema (compatibility or syntax); see the cause.' },
-  SCHEMA_INVALID: { retriable: false, hint: 'Fix the .avsc file named in the message.' },
-  SCHEMA_DRIFT: { retriable: false, hint: 'Run `npm run codegen` and commit the regenerated types.' },
-  AVRO_ENCODE_FAILED: { retriable: false, hint: 'The value does not match the topic schema; the field is named in the message.' },
-  AVRO_DECODE_FAILED: { retriable: false, hint: 'The record bytes are not Avro of a known schema; it goes to the dead-letter topic.' },
-  TOPIC_UNKNOWN: { retriable: false, hint: 'Use a topic of the catalogue (`protea topics list`).' },
-  TOPIC_CONFIG_CONFLICT: { retriable: false, hint: 'The topic exists with other settings than the catalogue; delete it or align the catalogue.' },
-  DB_UNAVAILABLE: { retriable: true, hint: 'Start PostgreSQL or check PROTEA_DB_URL.' },
-  DB_QUERY_FAILED: { retriable: false, hint: 'See the cause; a constraint or syntax problem is not retried.' },
-  DB_SERIALIZATION: { retriable: true, hint: 'Concurrent transactions collided; the batch is retried.' },
-  MIGRATION_FAILED: { retriable: false, hint: 'The migration named in the message failed and was rolled back; fix it and rerun `protea db migrate`.' },
-  MIGRATION_MISSING: { retriable: false, hint: 'The database has a migration this checkout does not know; use the checkout that applied it.' },
-  INPUT_UNREADABLE: { retriable: false, hint: 'Check the file named in the message: it must exist and be plain text or gzip (a truncated .gz cannot be read to the end).' },
-  INPUT_INVALID: { retriable: false, hint: 'The record at the file and line named is malformed; it went to the dead-letter topic and the records around it were kept. Fix the line and produce the file again.' },
-  SEQUENCE_INVALID: { retriable: false, hint: 'The sequence breaks the normalisation rules (see README, Bad input); the record went to the dead-letter topic.' },
-  ONTOLOGY_TERM_UNKNOWN: { retriable: false, hint: 'The GO id is neither a term nor an alt_id of the pinned ontology release; load the release the annotations were made against.' },
-  SINK_FENCED: { retriable: true, hint: 'Another sink replica owns the partition now (rebalance); this batch was rolled back and is not lost.' },
-  SINK_WRITE_FAILED: { retriable: false, hint: 'PostgreSQL refused the record (constraint or type); it went to the dead-letter topic with the reason.' },
-  PROCESSOR_FAILED: { retriable: false, hint: 'The stage could not transform the record; it went to the dead-letter topic with the reason.' },
-  NOT_FOUND: { retriable: false, hint: 'No row has the id given; list what exists (e.g. `protea evaluate set --list`, `protea jobs`).' },
-  EVALUATION_INPUT_INVALID: { retriable: false, hint: 'Fix the line named in the message: ground truth is `target<TAB>term`, predictions `target<TAB>term<TAB>score` with 0 <= score <= 1, IA `term<TAB>ia`.' },
-  EVALUATION_EMPTY: { retriable: false, hint: 'Nothing to score: check that the two annotation sets differ in experimental annotations and share an ontology release.' },
-  USAGE: { retriable: false, hint: 'See --help of the command.' },
-  INTERNAL: { retriable: false, hint: 'This is a bug; please report it with the log.' },
-} as const satisfies Record<string, { retriable: boolean; hint: string }>;
+  CONFIG_INVALID: entry('fatal', 500, 'Fix the environment variable named in the message.'),
+  STACK_JAVA_MISSING: entry('fatal', 500, 'Install a JDK 17+ (apt-get install openjdk-17-jre-headless) or set PROTEA_JAVA_HOME.'),
+  STACK_MAVEN_FAILED: entry('retry', 503, 'Check that Maven Central is reachable (mvn -v; ~/.m2/settings.xml) and see the log named in the message.'),
+  STACK_START_FAILED: entry('fatal', 500, 'Read the component log named in the message; a port may be taken by another program.'),
+  STACK_UNHEALTHY: entry('retry', 503, 'Run `protea stack status` and read the component log; `protea stack up` starts what is down.'),
+  STACK_PORT_TAKEN: entry('fatal', 500, 'Another program listens on this port: stop it, or point the PROTEA_* address at a free port.'),
+  KAFKA_UNAVAILABLE: entry('retry', 503, 'Start the stack (`protea stack up`) or check PROTEA_KAFKA_BROKERS.'),
+  KAFKA_REFUSED: entry('fatal', 500, 'The broker refused the request for good (authorization, a setting, an unknown topic); see the cause.'),
+  KAFKA_PRODUCE_FAILED: entry('retry', 503, 'The broker could not take the records for now (leader moving, broker away); they are retried.'),
+  KAFKA_PRODUCE_REFUSED: entry('fatal', 500, 'The broker refused the records for good (too large, not authorised, no such topic); see the cause.'),
+  REGISTRY_UNAVAILABLE: entry('retry', 503, 'Start the stack (`protea stack up`) or check PROTEA_REGISTRY_URL.'),
+  REGISTRY_REJECTED: entry('fatal', 500, 'The registry refused the schema (compatibility or syntax); see the cause.'),
+  SCHEMA_INVALID: entry('fatal', 500, 'Fix the .avsc file named in the message.'),
+  SCHEMA_DRIFT: entry('fatal', 500, 'Run `npm run codegen` and commit the regenerated types.'),
+  AVRO_ENCODE_FAILED: entry('dead-letter', 500, 'The value does not match the topic schema; the field is named in the message.'),
+  AVRO_DECODE_FAILED: entry('dead-letter', 500, 'The record bytes are not Avro of a known schema; it goes to the dead-letter topic.'),
+  TOPIC_UNKNOWN: entry('fatal', 400, 'Use a topic of the catalogue (`protea topics list`).'),
+  TOPIC_CONFIG_CONFLICT: entry('fatal', 500, 'The topic exists with other settings than the catalogue; delete it or align the catalogue.'),
+  DB_UNAVAILABLE: entry('retry', 503, 'Start PostgreSQL or check PROTEA_DB_URL.'),
+  DB_QUERY_FAILED: entry('fatal', 500, 'See the cause; a constraint or syntax problem is not retried.'),
+  DB_SERIALIZATION: entry('retry', 503, 'Concurrent transactions collided; the batch is retried.'),
+  MIGRATION_FAILED: entry('fatal', 500, 'The migration named in the message failed and was rolled back; fix it and rerun `protea db migrate`.'),
+  MIGRATION_MISSING: entry('fatal', 500, 'The database has a migration this checkout does not know; use the checkout that applied it.'),
+  INPUT_UNREADABLE: entry('fatal', 400, 'Check the file named in the message: it must exist and be plain text or gzip (a truncated .gz cannot be read to the end).'),
+  INPUT_INVALID: entry('dead-letter', 400, 'The record at the file and line named is malformed; it went to the dead-letter topic and the records around it were kept. Fix the line and produce the file again.'),
+  SEQUENCE_INVALID: entry('dead-letter', 400, 'The sequence breaks the normalisation rules (see README, Bad input); the record went to the dead-letter topic.'),
+  ONTOLOGY_TERM_UNKNOWN: entry('dead-letter', 400, 'The GO id is neither a term nor an alt_id of the pinned ontology release; load the release the annotations were made against.'),
+  ONTOLOGY_RELEASE_PENDING: entry('retry', 503, 'The ontology release the record names is not loaded (or still loading): the record waits; load it with `protea produce obo`. After the wait limit it goes to the dead-letter topic.'),
+  SINK_FENCED: entry('retry', 409, 'Another sink replica owns the partition now (rebalance); this batch was rolled back and is not lost.'),
+  SINK_WRITE_FAILED: entry('dead-letter', 422, 'PostgreSQL refused the record (constraint or type); it went to the dead-letter topic with the reason.'),
+  PROCESSOR_FAILED: entry('dead-letter', 500, 'The stage could not transform the record; it went to the dead-letter topic with the reason.'),
+  STAGE_REBALANCED: entry('retry', 409, 'The consumer group rebalanced during the batch; it was abandoned uncommitted and is redelivered to the partition\'s new owner.'),
+  NOT_FOUND: entry('fatal', 404, 'No row has the id given; list what exists (e.g. `protea evaluate set --list`, `protea jobs`).'),
+  EVALUATION_INPUT_INVALID: entry('fatal', 400, 'Fix the line named in the message: ground truth is `target<TAB>term`, predictions `target<TAB>term<TAB>score` with 0 <= score <= 1, IA `term<TAB>ia`.'),
+  EVALUATION_EMPTY: entry('fatal', 500, 'Nothing to score: check that the two annotation sets differ in experimental annotations and share an ontology release.'),
+  USAGE: entry('fatal', 400, 'See --help of the command.'),
+  INTERNAL: entry('fatal', 500, 'This is a bug; please report it with the log.'),
+} as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorName = keyof typeof CATALOGUE;
 
@@ -57,16 +88,18 @@ export interface ErrorContext {
 export class ProteaError extends Error {
   readonly code: `PROTEA_ERR_${ErrorName}`;
   readonly key: ErrorName;
+  readonly disposition: Disposition;
   readonly retriable: boolean;
   readonly context: Readonly<ErrorContext>;
   readonly hint: string;
 
-  constructor(name: ErrorName, message: string, context: ErrorContext = {}, options?: { cause?: unknown; retriable?: boolean }) {
+  constructor(name: ErrorName, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ProteaError';
     this.key = name;
     this.code = `PROTEA_ERR_${name}`;
-    this.retriable = options?.retriable ?? CATALOGUE[name].retriable;
+    this.disposition = CATALOGUE[name].disposition;
+    this.retriable = CATALOGUE[name].retriable;
     this.hint = context.hint ?? CATALOGUE[name].hint;
     this.context = Object.freeze({ ...context });
   }
@@ -81,7 +114,7 @@ export class ProteaError extends Error {
   }
 
   toJSON(): Record<string, unknown> {
-    return { code: this.code, message: this.message, retriable: this.retriable, context: this.context, hint: this.hint };
+    return { code: this.code, message: this.message, disposition: this.disposition, retriable: this.retriable, context: this.context, hint: this.hint };
   }
 }
 
@@ -102,7 +135,8 @@ export function classify(err: unknown, context: ErrorContext = {}): ProteaError 
   const name = e?.name ?? '';
   const pgCode = typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : (e?.cause as { code?: string } | undefined)?.code;
   if (name.startsWith('Kafka')) {
-    return new ProteaError('KAFKA_UNAVAILABLE', message, context, { cause: err, retriable: e.retriable ?? true });
+    // kafkajs says itself whether an error may pass on a retry (its `retriable` flag)
+    return new ProteaError(e.retriable === false ? 'KAFKA_REFUSED' : 'KAFKA_UNAVAILABLE', message, context, { cause: err });
   }
   if (typeof e?.status === 'number') {
     if (e.status >= 400 && e.status < 500) return new ProteaError('REGISTRY_REJECTED', message, context, { cause: err });

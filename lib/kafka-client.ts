@@ -1,12 +1,15 @@
-// The only module that constructs kafkajs clients. Processors, sinks and the
-// stack use these helpers, so replacing the client library (e.g. with
-// @confluentinc/kafka-javascript, same API shape) touches this folder only.
+// The only module that constructs kafkajs clients. With topic-consumer.ts and
+// topic-producer.ts it is the Kafka seam: no kafkajs type or value is imported
+// anywhere else (test/unit/kafka-seam.test.ts checks), so replacing the client
+// library (e.g. with @confluentinc/kafka-javascript) touches these modules only.
 import { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
 import { config } from './config.js';
 import { ProteaError, classify } from './errors.js';
 import { logger } from './log.js';
 
-export type { Admin, Kafka };
+/** A connection factory to one cluster, shared by a stage's consumer, producer and admin calls. Opaque outside the seam. */
+export type KafkaClient = Kafka;
+export type { Admin };
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -22,7 +25,7 @@ export interface KafkaClientOptions {
   quick?: boolean;
 }
 
-export function createKafkaClient(opts: KafkaClientOptions = {}): Kafka {
+export function createKafkaClient(opts: KafkaClientOptions = {}): KafkaClient {
   const log = logger('kafka');
   return new Kafka({
     clientId: opts.clientId ?? config().kafkaClientId,
@@ -65,7 +68,7 @@ export async function describeCluster(opts: KafkaClientOptions = {}): Promise<{ 
 }
 
 /** The cluster id of the brokers a client talks to (admin describeCluster). */
-export async function clusterIdOf(kafka: Kafka): Promise<string> {
+export async function clusterIdOf(kafka: KafkaClient): Promise<string> {
   const admin = kafka.admin();
   await admin.connect();
   try {

@@ -1,12 +1,14 @@
 // Prometheus metrics of the process: one registry shared by every processor and
-// sink running in it, the helpers they update per batch, and a tiny node:http
-// server that serves GET /metrics in the Prometheus text format.
+// sink running in it, fed by the stages' typed events (lib/runtime/instrumentation.ts)
+// the same way for every stage, and a tiny node:http server that serves
+// GET /metrics in the Prometheus text format.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { config } from './config.js';
 import { ProteaError } from './errors.js';
 import { logger } from './log.js';
+import { onStageEvent, type StageEvent } from './runtime/instrumentation.js';
 
 /** The process-wide registry (not prom-client's global one, so tests and libraries do not collide). */
 export const registry = new Registry();
@@ -49,6 +51,27 @@ export const consumerLag = new Gauge({
   registers: [registry],
 });
 
+export const batchesTotal = new Counter({
+  name: `${PREFIX}batches_total`,
+  help: 'Batches a stage completed (a processor: outputs acknowledged; a sink: transaction committed).',
+  labelNames: ['stage'] as const,
+  registers: [registry],
+});
+
+export const retriesTotal = new Counter({
+  name: `${PREFIX}retries_total`,
+  help: 'Retries of a stage step after a failure whose code has the retry disposition, by code.',
+  labelNames: ['stage', 'code'] as const,
+  registers: [registry],
+});
+
+export const rebalancesTotal = new Counter({
+  name: `${PREFIX}rebalances_total`,
+  help: 'Partition assignments and revocations a stage member went through.',
+  labelNames: ['stage', 'change'] as const,
+  registers: [registry],
+});
+
 export function countIn(stage: string, topic: string, n: number): void {
   if (n > 0) recordsInTotal.inc({ stage, topic }, n);
 }
@@ -80,6 +103,31 @@ export function setConsumerLag(stage: string, topic: string, partition: number, 
   consumerLag.set({ stage, topic, partition: String(partition) }, lag);
   return lag;
 }
+
+/** What each stage event does to the metrics: the same for processors and sinks. */
+export function recordStageEvent(e: StageEvent): void {
+  switch (e.type) {
+    case 'batch':
+      countIn(e.stage, e.topic, e.records);
+      for (const [topic, n] of Object.entries(e.outputs)) countOut(e.stage, topic, n);
+      observeBatch(e.stage, e.seconds);
+      batchesTotal.inc({ stage: e.stage });
+      break;
+    case 'dead_letter':
+      countDeadLetters(e.stage, e.topic, e.count);
+      break;
+    case 'retry':
+      retriesTotal.inc({ stage: e.stage, code: e.code });
+      break;
+    case 'rebalance':
+      rebalancesTotal.inc({ stage: e.stage, change: e.change });
+      break;
+    case 'lag':
+      consumerLag.set({ stage: e.stage, topic: e.topic, partition: String(e.partition) }, e.lag);
+      break;
+  }
+}
+onStageEvent(recordStageEvent);
 
 /** The registry in the Prometheus text exposition format. */
 export function metricsText(): Promise<string> {
@@ -161,39 +209,4 @@ export async function startMetricsServer(port: number = config().metricsPort, op
 export async function startConfiguredMetricsServer(): Promise<MetricsServer | undefined> {
   const port = config().metricsPort;
   return port === 0 ? undefined : startMetricsServer(port);
-}
-
-/** What a sink counts (sinks/runner.ts SinkMetrics), read at scrape time. */
-export interface SinkCounters {
-  recordsWritten: number;
-  deadLettered: number;
-  batches: number;
-  fenced: number;
-  retries: number;
-  lastBatchMs: number;
-}
-
-const sinks = new Map<string, SinkCounters>();
-
-function sinkGauge(name: string, help: string, pick: (c: SinkCounters) => number): void {
-  new Gauge({
-    name: `${PREFIX}sink_${name}`,
-    help,
-    labelNames: ['sink'] as const,
-    registers: [registry],
-    collect() {
-      for (const [sink, c] of sinks) this.set({ sink }, pick(c));
-    },
-  });
-}
-sinkGauge('records_written_total', 'Records a sink merged into PostgreSQL in committed transactions.', (c) => c.recordsWritten);
-sinkGauge('dead_lettered_total', 'Records a sink sent to the sinks dead-letter topic.', (c) => c.deadLettered);
-sinkGauge('batches_total', 'Committed sink transactions.', (c) => c.batches);
-sinkGauge('fenced_total', 'Sink transactions rolled back because another replica owned the partition.', (c) => c.fenced);
-sinkGauge('retries_total', 'Sink transaction retries after retriable errors.', (c) => c.retries);
-sinkGauge('last_batch_seconds', 'Wall time of the last committed sink transaction.', (c) => c.lastBatchMs / 1000);
-
-/** Exposes a running sink's counters on /metrics (gauges read them at scrape time). */
-export function watchSink(name: string, counters: SinkCounters): void {
-  sinks.set(name, counters);
 }

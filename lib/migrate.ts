@@ -264,10 +264,9 @@ function failed(file: string, sqlText: string, err: unknown, direction: 'up' | '
     context.hint = `The down migration failed and was rolled back; the database is still at version ${version}. Fix the file and rerun \`protea db rollback\`.`;
   }
   const detail = e?.detail ? ` (${e.detail})` : '';
-  return new ProteaError('MIGRATION_FAILED', `${path.basename(file)}: ${e?.message ?? String(err)}${detail}`, context, {
-    cause: err,
-    retriable: classify(err).retriable,
-  });
+  // PostgreSQL going away mid-migration is an outage (retry), not a broken file: its own code says so
+  const cause = classify(err);
+  return new ProteaError(cause.retriable ? cause.key : 'MIGRATION_FAILED', `${path.basename(file)}: ${e?.message ?? String(err)}${detail}`, context, { cause: err });
 }
 
 /** Runs one file and its bookkeeping statement in one transaction; rolls both back on failure. */

@@ -1,9 +1,14 @@
 // A typed consumer: batches of records decoded through the registry. A record
 // that cannot be decoded is handed over with its error instead of a value, so
 // the caller can dead-letter it without stopping the partition.
-import type { Consumer, Kafka } from 'kafkajs';
+//
+// Part of the Kafka seam (with topic-producer.ts and kafka-client.ts): callers
+// see our types, hooks (assigned, revoked, crashed) and errors only; the
+// client library's types, events and errors stay in these modules, so
+// replacing the client touches them alone.
+import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { ProteaError, classify } from './errors.js';
-import { createKafkaClient } from './kafka-client.js';
+import { createKafkaClient, type KafkaClient } from './kafka-client.js';
 import { AvroRegistry } from './schema-registry.js';
 
 export interface IncomingRecord<T> {
@@ -25,42 +30,76 @@ export interface BatchContext {
   /** offset after the last record of the batch (what to commit) */
   nextOffset: string;
   highWatermark: string;
+  /**
+   * Tells the group this member is alive (sent at most once per heartbeat
+   * interval, however often it is called). Rejects with STAGE_REBALANCED
+   * when the group rebalanced or forgot the member: the batch must be
+   * abandoned (throw it on; the consumer rejoins and the batch is redelivered).
+   */
   heartbeat(): Promise<void>;
   isRunning(): boolean;
+  /** a seek is pending for the partition: the batch predates it */
   isStale(): boolean;
+}
+
+/** What the consumer tells its owner about its group membership. */
+export interface ConsumerHooks {
+  /** this member's partitions after a (re)join, by topic */
+  assigned?(partitions: ReadonlyMap<string, readonly number[]>): void;
+  /** a rebalance started (or the group forgot this member): every partition is revoked until the next assignment */
+  revoked?(): void;
+  /** the consumer crashed; `restart`: it rejoins by itself, otherwise it stopped for good */
+  crashed?(error: ProteaError, restart: boolean): void;
 }
 
 export interface TopicConsumerOptions {
   groupId: string;
-  kafka?: Kafka;
+  kafka?: KafkaClient;
   registry?: AvroRegistry;
   sessionTimeout?: number;
   maxBytesPerPartition?: number;
+  hooks?: ConsumerHooks;
+}
+
+// The client's error types that mean this member lost its partitions.
+const MEMBERSHIP_LOST = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
+
+function membershipLost(err: unknown): boolean {
+  return MEMBERSHIP_LOST.has((err as { type?: string } | null)?.type ?? '');
 }
 
 export class TopicConsumer<T> {
   private readonly consumer: Consumer;
   readonly registry: AvroRegistry;
 
+  private readonly hooks: ConsumerHooks;
+  /** how often a heartbeat is worth sending (the client sends at most one per interval) */
+  readonly heartbeatIntervalMs: number;
+
   constructor(opts: TopicConsumerOptions) {
     const kafka = opts.kafka ?? createKafkaClient();
     this.registry = opts.registry ?? new AvroRegistry();
+    this.hooks = opts.hooks ?? {};
+    const sessionTimeout = opts.sessionTimeout ?? 30_000;
+    this.heartbeatIntervalMs = Math.max(500, Math.min(3_000, Math.floor(sessionTimeout / 3)));
     this.consumer = kafka.consumer({
       groupId: opts.groupId,
-      sessionTimeout: opts.sessionTimeout ?? 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout,
+      heartbeatInterval: this.heartbeatIntervalMs,
       maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
       allowAutoTopicCreation: false,
     });
-  }
-
-  /** The underlying events (group joins, crashes) for runners that track assignments. */
-  get events() {
-    return this.consumer.events;
-  }
-
-  on(...args: Parameters<Consumer['on']>) {
-    return this.consumer.on(...args);
+    const events = this.consumer.events;
+    this.consumer.on(events.GROUP_JOIN, (event) => {
+      const payload = event.payload as { memberAssignment: Record<string, number[]> };
+      const byTopic = new Map(Object.entries(payload.memberAssignment).map(([t, ps]) => [t, [...ps].sort((a, b) => a - b)] as const));
+      this.hooks.assigned?.(byTopic);
+    });
+    this.consumer.on(events.REBALANCING, () => this.hooks.revoked?.());
+    this.consumer.on(events.CRASH, (event) => {
+      const { error, restart } = event.payload as { error: Error; restart: boolean };
+      this.hooks.crashed?.(classify(error, { component: 'kafka' }), restart);
+    });
   }
 
   async connect(topics: readonly string[], fromBeginning = true): Promise<void> {
@@ -81,7 +120,7 @@ export class TopicConsumer<T> {
     await this.consumer.run({
       autoCommit: opts.autoCommit ?? true,
       eachBatchAutoResolve: true,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale }: EachBatchPayload) => {
         if (batch.messages.length === 0) return;
         const records = await Promise.all(
           batch.messages.map(async (m): Promise<IncomingRecord<T>> => {
@@ -105,15 +144,29 @@ export class TopicConsumer<T> {
           }),
         );
         const last = batch.messages[batch.messages.length - 1]!;
-        await handler(records, {
-          topic: batch.topic,
-          partition: batch.partition,
-          nextOffset: (BigInt(last.offset) + 1n).toString(),
-          highWatermark: batch.highWatermark,
-          heartbeat,
-          isRunning,
-          isStale,
-        });
+        const ourHeartbeat = async (): Promise<void> => {
+          try {
+            await heartbeat();
+          } catch (err) {
+            if (!membershipLost(err)) throw classify(err, { component: 'kafka', topic: batch.topic, partition: batch.partition });
+            throw new ProteaError('STAGE_REBALANCED', `the group rebalanced during a batch of ${batch.topic}[${batch.partition}]`, { component: 'kafka', topic: batch.topic, partition: batch.partition }, { cause: err });
+          }
+        };
+        try {
+          await handler(records, {
+            topic: batch.topic,
+            partition: batch.partition,
+            nextOffset: (BigInt(last.offset) + 1n).toString(),
+            highWatermark: batch.highWatermark,
+            heartbeat: ourHeartbeat,
+            isRunning,
+            isStale,
+          });
+        } catch (err) {
+          // the client rejoins on its own rebalance error: hand that back, not ours
+          if (err instanceof ProteaError && err.key === 'STAGE_REBALANCED' && membershipLost(err.cause)) throw err.cause;
+          throw err;
+        }
       },
     });
   }

@@ -1,13 +1,22 @@
 // A typed producer: values are Avro-encoded through the registry under the
 // topic's `<topic>-value` subject, keys are UTF-8 strings, sends are batched.
-import type { Kafka, Producer } from 'kafkajs';
+// Part of the Kafka seam (see kafka-client.ts): no kafkajs type leaves it.
+import type { Producer } from 'kafkajs';
 import { CompressionTypes, Partitioners } from 'kafkajs';
 import { ProteaError, classify } from './errors.js';
-import { createKafkaClient } from './kafka-client.js';
+import { createKafkaClient, type KafkaClient } from './kafka-client.js';
 import { AvroRegistry } from './schema-registry.js';
 
 /** Messages per kafkajs send() call. */
 const SEND_CHUNK = 1000;
+
+/** A failed send: transient (retry) or refused for good (fatal), as the client says. */
+function produceError(err: unknown, topic: string): ProteaError {
+  const e = classify(err, { component: 'kafka', topic });
+  if (e.key === 'KAFKA_UNAVAILABLE') return new ProteaError('KAFKA_PRODUCE_FAILED', e.message, { topic }, { cause: err });
+  if (e.key === 'KAFKA_REFUSED') return new ProteaError('KAFKA_PRODUCE_REFUSED', e.message, { topic }, { cause: err });
+  return e;
+}
 
 export interface OutgoingRecord<T> {
   key: string;
@@ -17,7 +26,7 @@ export interface OutgoingRecord<T> {
 }
 
 export interface TopicProducerOptions {
-  kafka?: Kafka;
+  kafka?: KafkaClient;
   registry?: AvroRegistry;
   /**
    * Idempotent producer (retries never duplicate within a session). Off by
@@ -70,8 +79,7 @@ export class TopicProducer {
         await this.producer.send({ topic, messages: messages.slice(i, i + SEND_CHUNK), compression: CompressionTypes.None, acks: -1 });
       }
     } catch (err) {
-      const e = classify(err, { component: 'kafka', topic });
-      throw e.key === 'KAFKA_UNAVAILABLE' ? new ProteaError('KAFKA_PRODUCE_FAILED', e.message, { topic }, { cause: err, retriable: e.retriable }) : e;
+      throw produceError(err, topic);
     }
   }
 
@@ -82,7 +90,7 @@ export class TopicProducer {
     try {
       await this.producer.send({ topic, messages, acks: -1 });
     } catch (err) {
-      throw classify(err, { component: 'kafka', topic });
+      throw produceError(err, topic);
     }
   }
 

@@ -26,12 +26,13 @@
 // An obo_version whose release is not loaded (no ontology_snapshot row) or not
 // completely (the ontology sink lands a release's terms from several
 // partitions and its header, with term_count, last: sql/0008) is not the
-// record's fault: an id not found there is flagged retriable, so the runner
+// record's fault: an id not found there is rejected with the code
+// ONTOLOGY_RELEASE_PENDING (disposition retry), so the runner
 // rolls the transaction back and retries it with backoff, and the partition
 // waits instead of dead-lettering rows whose term may still come (the whole
 // batch waits, rows with known ids too; a batch whose ids are all found in
 // a release still loading lands at once). The runner tries a transaction 10
-// times (backoff 200 ms doubling to 5 s, with jitter: about 13 to 26 s in
+// times (the PROTEA_RETRY_* defaults: backoff 200 ms doubling to 5 s, with jitter: about 13 to 26 s in
 // all), then hands the batch back to kafkajs, which refetches and retries it
 // (8 times, 200 ms to 5 s apart) and then restarts the consumer (rejoin, seek
 // to the stored offsets) and it all starts over: the partition waits as long
@@ -128,7 +129,6 @@ export const annotationsSink: SinkMapping<IngestGafRecord> = {
              l.term_count, l.terms
         FROM unresolved u LEFT JOIN loading l ON l.id = u.snapshot_id)
     SELECT st.kafka_offset,
-           'ONTOLOGY_TERM_UNKNOWN' AS code,
            CASE WHEN j.state = 'unknown' THEN 'go_id' ELSE 'obo_version' END AS field,
            CASE WHEN j.state = 'missing' AND st.job_id IS NOT NULL AND clock_timestamp() - to_timestamp(
                        ('x' || substr(replace(st.job_id::text, '-', ''), 1, 12))::bit(48)::bigint / 1000.0) > make_interval(mins => ${ONTOLOGY_WAIT_MINUTES}::int)
@@ -137,8 +137,9 @@ export const annotationsSink: SinkMapping<IngestGafRecord> = {
                 WHEN 'missing' THEN format('ontology release %s is not loaded (no ontology snapshot with that obo_version); %s of %s:%s waits for it', st.obo_version, st.go_id, st.source_file, st.line)
                 WHEN 'loading' THEN format('ontology release %s is still loading (%s of %s terms landed); %s of %s:%s waits for it', st.obo_version, j.terms, COALESCE(j.term_count::text, 'an unknown number of'), st.go_id, st.source_file, st.line)
                 ELSE format('%s is neither a term nor an alt_id of ontology %s', st.go_id, st.obo_version) END END AS reason,
-           j.state <> 'unknown' AND NOT (j.state = 'missing' AND st.job_id IS NOT NULL AND clock_timestamp() - to_timestamp(
-                       ('x' || substr(replace(st.job_id::text, '-', ''), 1, 12))::bit(48)::bigint / 1000.0) > make_interval(mins => ${ONTOLOGY_WAIT_MINUTES}::int)) AS retriable,
+           CASE WHEN j.state <> 'unknown' AND NOT (j.state = 'missing' AND st.job_id IS NOT NULL AND clock_timestamp() - to_timestamp(
+                       ('x' || substr(replace(st.job_id::text, '-', ''), 1, 12))::bit(48)::bigint / 1000.0) > make_interval(mins => ${ONTOLOGY_WAIT_MINUTES}::int))
+                THEN 'ONTOLOGY_RELEASE_PENDING' ELSE 'ONTOLOGY_TERM_UNKNOWN' END AS code,
            CASE WHEN j.state <> 'unknown' THEN ${NOT_LOADED_HINT}::text END AS hint
       FROM ${STAGE_TABLE} st
       JOIN judged j ON j.obo_version = st.obo_version AND j.go_id = st.go_id

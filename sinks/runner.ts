@@ -12,8 +12,8 @@
 //   rejects the mapping's optional check (SinkMapping.rejects): staged records
 //           the merge must not write (a GO id unknown to the ontology, say)
 //           are deleted from staging and become dead letters; a reject the
-//           record is not to blame for (flagged retriable: a release not
-//           loaded yet) rolls the transaction back and retries it instead
+//           record is not to blame for (a code whose disposition is retry:
+//           ONTOLOGY_RELEASE_PENDING) rolls the transaction back and retries it
 //   merge   the mapping's statements: INSERT .. SELECT .. FROM staging
 //           ON CONFLICT (natural key) DO UPDATE/NOTHING, last offset wins
 //   job     dead letters of a mapping with jobProgressOnDeadLetters count
@@ -33,38 +33,41 @@
 // retried under a savepoint until the refused rows are single; those go to
 // the DLQ and the rest land, and the offset still moves past all of them in
 // the same transaction. Any other non-retriable error is a bug (of a merge
-// statement, say) and is thrown, never dead-lettered. Retriable errors
-// (PostgreSQL or Kafka away, serialization failures and deadlocks, a fence)
-// roll back and are retried with capped exponential backoff; a fence rereads
-// the stored offset first. Dead letters are at-least-once: a crash after their
+// statement, say) and is thrown, never dead-lettered: the stage stops. Errors
+// whose code is `retry` (PostgreSQL or Kafka away, serialization failures and
+// deadlocks, a fence, a pending ontology release) roll back and are retried
+// with the one policy (lib/runtime/retry.ts); a fence rereads the stored
+// offset first. When the attempts run out the batch goes back to the client,
+// which refetches it later: a partition waits, it never skips. Dead letters are at-least-once: a crash after their
 // send and before COMMIT sends them again (same source topic/partition/offset).
 //
-// Offsets live in PostgreSQL only (autoCommit off). On every assignment
-// (kafkajs' GROUP_JOIN event, whose payload carries memberAssignment) the
-// runner reads the stored offsets of its partitions and seeks there; batches
-// that kafkajs fetched before the seek applied are stale (isStale()) and
-// dropped. Records below the stored offset that arrive anyway are skipped. A
+// Offsets live in PostgreSQL only (autoCommit off). On every assignment (the
+// consumer's `assigned` hook) the runner reads the stored offsets of its
+// partitions and seeks there; batches fetched before the seek applied are
+// stale (isStale()) and dropped. Records below the stored offset that arrive anyway are skipped. A
 // batch that starts above the stored offset makes the runner seek back to the
 // stored offset once: if the refetched batch still starts there, the records
 // in between are gone (compaction, retention), not skipped by us.
 //
-// Shutdown: stop() lets the in-flight transaction finish (commit or roll back;
-// never half) and abandons the rest of the batch, or, after the grace period,
-// cuts the connection, which rolls the transaction back; then the consumer
-// leaves the group and the clients disconnect.
+// Lifecycle (lib/runtime/stage-runtime.ts): stop() lets the in-flight
+// transaction finish (commit or roll back; never half) and abandons the rest
+// of the batch, or, after the grace period (or on a rebalance), cuts the
+// connection, which rolls the transaction back; then the consumer leaves the
+// group and the clients disconnect.
 import { performance } from 'node:perf_hooks';
-import type { Kafka } from 'kafkajs';
 import { config } from '../lib/config.js';
 import { copyRows, copyRowsBinary, runSql, type BinaryType, type CopyValue, type PgClient, type PgPool, type SqlStatement } from '../lib/copy.js';
 import { createCopyPool, createQueryPool, sql, type DatabasePool } from '../lib/db.js';
 import { CATALOGUE, ProteaError, classify, type ErrorName } from '../lib/errors.js';
-import { clusterIdOf, createKafkaClient } from '../lib/kafka-client.js';
-import { logger } from '../lib/log.js';
-import { AvroRegistry } from '../lib/schema-registry.js';
-import { TopicConsumer, type BatchContext, type IncomingRecord } from '../lib/topic-consumer.js';
-import { TopicProducer } from '../lib/topic-producer.js';
-import type { DeadLetterRecord } from '../schemas/generated/types.js';
-import { dlqFor, subjectFor, topicName } from '../topics/catalogue.js';
+import { clusterIdOf } from '../lib/kafka-client.js';
+import { buildDeadLetter, sendDeadLetters } from '../lib/runtime/dead-letters.js';
+import { emitStageEvent, lagOf } from '../lib/runtime/instrumentation.js';
+import { microBatches } from '../lib/runtime/micro-batches.js';
+import { BatchAbandoned, StageRuntime, type StageBatch, type StageOptions, type StopResult } from '../lib/runtime/stage-runtime.js';
+import type { IncomingRecord } from '../lib/topic-consumer.js';
+import { dlqFor, topicName } from '../topics/catalogue.js';
+
+export type { StopResult };
 
 /** How one topic lands in PostgreSQL. */
 export interface SinkMapping<T> {
@@ -97,14 +100,13 @@ export interface SinkMapping<T> {
    * Optional check run after the COPY and before the merge, returning the
    * staged records the merge must not write, one row each:
    *   kafka_offset bigint, reason text, and optionally field text,
-   *   code text (an error catalogue name, default SINK_WRITE_FAILED),
-   *   retriable boolean, hint text.
+   *   code text (an error catalogue name, default SINK_WRITE_FAILED), hint text.
    * The runner deletes them from staging and dead-letters them in the same
-   * transaction as the good rows (the offset moves past them). A row with
-   * retriable = true is not the record's fault (e.g. the ontology release it
-   * names is not loaded yet): the runner throws it as a retriable ProteaError,
-   * the transaction rolls back and is retried with backoff, nothing is
-   * dead-lettered. The statement must be read-only and deterministic.
+   * transaction as the good rows (the offset moves past them). A row whose
+   * code has the disposition `retry` is not the record's fault (e.g.
+   * ONTOLOGY_RELEASE_PENDING: the release it names is not loaded yet): the
+   * runner throws it, the transaction rolls back and is retried with backoff,
+   * nothing is dead-lettered. The statement must be read-only and deterministic.
    */
   rejects?: SqlStatement;
   /**
@@ -152,13 +154,12 @@ interface RejectRow {
   reason?: string | null;
   field?: string | null;
   code?: string | null;
-  retriable?: boolean | null;
   hint?: string | null;
 }
 
 const isErrorName = (code: unknown): code is ErrorName => typeof code === 'string' && Object.hasOwn(CATALOGUE, code);
 
-/** Where a test may crash the writer (PROTEA_FAULT_CRASH in sinks/main.ts). */
+/** Where a test may crash the writer (the PROTEA_FAULT_CRASH test hook of pipeline/stages.ts). */
 export type FaultPoint = 'after-copy' | 'after-merge' | 'before-commit';
 export type FaultHook = (point: FaultPoint, at: { topic: string; partition: number; expected: string; next: string }) => void | Promise<void>;
 
@@ -227,13 +228,20 @@ export interface WriteResult {
 // every other non-retriable SQLSTATE is a bug of the statement itself.
 const ROW_SQLSTATE = /^(22|23)/;
 
-// pg reports a dropped connection without a SQLSTATE or errno: it is PostgreSQL going away.
-const CONNECTION_LOST = /Connection terminated|connection error|not queryable|Client was closed|timeout exceeded when trying to connect/i;
+/**
+ * pg reports a dropped connection with a bare Error (no SQLSTATE, no errno);
+ * the client it happened on says so: ended (`_ended`), or broken and no
+ * longer queryable (`_queryable` false). Decided on that state, never on the text.
+ */
+function connectionLost(client: PgClient | undefined): boolean {
+  const c = client as unknown as { _ended?: boolean; _queryable?: boolean } | undefined;
+  return c !== undefined && (c._ended === true || c._queryable === false);
+}
 
-/** classify(), plus pg's connection-loss errors as DB_UNAVAILABLE (retriable). */
-export function classifySinkError(err: unknown, context: { topic?: string; partition?: number } = {}): ProteaError {
+/** classify(), plus a failure on a client whose connection is lost as DB_UNAVAILABLE (retriable). */
+export function classifySinkError(err: unknown, context: { topic?: string; partition?: number } = {}, client?: PgClient): ProteaError {
   const e = classify(err, context);
-  if (e.key === 'INTERNAL' && CONNECTION_LOST.test(e.message)) return new ProteaError('DB_UNAVAILABLE', e.message, { ...context, component: 'postgresql' }, { cause: err });
+  if (e.key === 'INTERNAL' && connectionLost(client)) return new ProteaError('DB_UNAVAILABLE', e.message, { ...context, component: 'postgresql' }, { cause: err });
   return e;
 }
 
@@ -309,8 +317,8 @@ export async function writeBatch<T>(client: PgClient, sink: string, mapping: Sin
         ...(row.field ? { field: row.field } : {}),
         ...(row.hint ? { hint: row.hint } : {}),
       };
-      const error = new ProteaError(isErrorName(row.code) ? row.code : 'SINK_WRITE_FAILED', row.reason ?? 'rejected by the sink', context, { retriable: row.retriable === true });
-      if (error.retriable) throw error; // not the record's fault: roll back, retry later
+      const error = new ProteaError(isErrorName(row.code) ? row.code : 'SINK_WRITE_FAILED', row.reason ?? 'rejected by the sink', context);
+      if (error.disposition === 'retry') throw error; // not the record's fault (its code says so): roll back, retry later
       letters.set(offset, { record, error });
     }
     await runSql(client, sql.unsafe`DELETE FROM ${sql.identifier([staging])} WHERE kafka_offset = ANY(${sql.array([...letters.keys()], 'int8')})`);
@@ -335,7 +343,7 @@ export async function writeBatch<T>(client: PgClient, sink: string, mapping: Sin
       written += part.length - rejected.length;
       dead.push(...rejected);
     } catch (err) {
-      const e = classifySinkError(err, { topic: batch.topic, partition: batch.partition });
+      const e = classifySinkError(err, { topic: batch.topic, partition: batch.partition }, client);
       if (e.retriable) throw e; // the whole transaction is retried
       await q('ROLLBACK TO SAVEPOINT sink_rows');
       await q('RELEASE SAVEPOINT sink_rows');
@@ -392,7 +400,7 @@ export async function writeBatch<T>(client: PgClient, sink: string, mapping: Sin
     await q('COMMIT');
   } catch (err) {
     await q('ROLLBACK').catch(() => undefined);
-    throw classifySinkError(err, { topic: batch.topic, partition: batch.partition });
+    throw classifySinkError(err, { topic: batch.topic, partition: batch.partition }, client);
   }
   return { written, deadLettered: dead.length, bisected, ms: performance.now() - t0 };
 }
@@ -444,7 +452,7 @@ async function countDeadLetters<T>(client: PgClient, sink: string, mapping: Sink
   );
 }
 
-export interface SinkOptions {
+export interface SinkOptions extends StageOptions {
   /** topic namespace (default: PROTEA_TOPIC_NAMESPACE) */
   namespace?: string;
   dbUrl?: string;
@@ -452,21 +460,8 @@ export interface SinkOptions {
   groupId?: string;
   /** sink_offsets.sink (default: the mapping's name) */
   sinkName?: string;
-  kafka?: Kafka;
-  registry?: AvroRegistry;
   /** records per transaction at most (a fetched batch is split); default 5000 */
   maxRecords?: number;
-  /** bytes fetched per partition and request (kafkajs maxBytesPerPartition); default 4 MiB */
-  maxBytesPerPartition?: number;
-  /** consumer session timeout: how soon a dead replica's partitions move; default 10 s */
-  sessionTimeoutMs?: number;
-  /** attempts per transaction for retriable errors before the batch fails back to kafkajs; default 10 */
-  maxAttempts?: number;
-  /** backoff of the first retry, doubled per attempt, capped at retryMaxMs; defaults 200 ms and 5 s */
-  retryInitialMs?: number;
-  retryMaxMs?: number;
-  /** how long stop() lets the in-flight transaction finish before cutting it off; default 15 s */
-  stopGraceMs?: number;
   /** seek to the stored offsets on assignment (default true; tests turn it off to exercise the skip) */
   seekOnAssign?: boolean;
   /** test hook: called at the fault points of every transaction */
@@ -479,8 +474,6 @@ interface PartitionState {
   gapChecked?: bigint;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** A running sink; see the file comment. */
 export class SinkRunner<T> {
   readonly metrics: SinkMetrics = newMetrics();
@@ -488,26 +481,20 @@ export class SinkRunner<T> {
   readonly dlqTopic: string;
   readonly sinkName: string;
   readonly groupId: string;
-  /** settles when the runner stopped: resolves after stop(), rejects when the consumer crashed for good */
-  readonly done: Promise<void>;
+  readonly runtime: StageRuntime<T>;
+  /** settles when the runner stopped: resolves after stop(), rejects with the error that stopped it */
+  readonly done: Promise<StopResult>;
 
-  private readonly log: ReturnType<typeof logger>;
-  private readonly consumer: TopicConsumer<T>;
-  private readonly producer: TopicProducer;
-  private readonly registry: AvroRegistry;
-  private readonly copyPool: PgPool;
-  private queryPool: DatabasePool | undefined;
+  private readonly stage: string;
   private readonly dbUrl: string;
+  private copyPool: PgPool | undefined;
+  private queryPool: DatabasePool | undefined;
   private readonly partitions = new Map<number, PartitionState>();
   private assignmentReady: Promise<void> = Promise.resolve();
-  private generation = 0;
-  private stopping = false;
-  private stopped: Promise<void> | undefined;
-  private readonly kafka: Kafka;
-  /** the cluster this runner consumes from (set by start()) */
+  private assignment: AbortController | undefined;
+  /** the cluster this runner consumes from (set on open) */
   private clusterId: string | null = null;
   private active: { client: PgClient; released: boolean } | undefined;
-  private settle!: { resolve: () => void; reject: (e: unknown) => void };
 
   constructor(
     private readonly mapping: SinkMapping<T>,
@@ -519,71 +506,53 @@ export class SinkRunner<T> {
     this.sinkName = opts.sinkName ?? mapping.name;
     this.groupId = opts.groupId ?? `${namespace}.sink.${mapping.name}`;
     this.dbUrl = opts.dbUrl ?? config().dbUrl;
-    this.log = logger(`sink:${mapping.name}`);
-    const kafka = opts.kafka ?? createKafkaClient();
-    this.kafka = kafka;
-    this.registry = opts.registry ?? new AvroRegistry();
-    this.consumer = new TopicConsumer<T>({
+    this.stage = `sink:${mapping.name}`;
+    const { namespace: _n, dbUrl: _d, groupId: _g, sinkName: _s, maxRecords: _m, seekOnAssign: _k, fault: _f, ...stageOptions } = opts;
+    this.runtime = new StageRuntime<T>({
+      handleSignals: false,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      ...stageOptions,
+      stage: this.stage,
       groupId: this.groupId,
-      kafka,
-      registry: this.registry,
-      sessionTimeout: opts.sessionTimeoutMs ?? 10_000,
-      maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
+      topics: [this.topic],
+      autoCommit: false, // offsets live in PostgreSQL only
+      onExhausted: 'redeliver', // the client refetches the batch later: a partition waits, it never skips
+      open: () => this.open(),
+      close: () => this.close(),
+      assigned: (byTopic) => {
+        const assigned = [...(byTopic.get(this.topic) ?? [])];
+        this.assignment?.abort(new BatchAbandoned('reassigned'));
+        const controller = new AbortController();
+        this.assignment = controller;
+        this.partitions.clear();
+        this.assignmentReady = this.onAssigned(assigned, controller.signal);
+      },
+      handle: (batch) => this.onBatch(batch),
     });
-    this.producer = new TopicProducer({ kafka, registry: this.registry });
-    this.copyPool = createCopyPool(this.dbUrl, 2);
-    this.done = new Promise<void>((resolve, reject) => {
-      this.settle = { resolve, reject };
-    });
-    this.done.catch(() => undefined); // observed by whoever awaits it
+    this.done = this.runtime.done;
   }
 
   /** Connects, subscribes and starts consuming; resolves once the consumer runs. */
-  async start(): Promise<void> {
-    this.queryPool = await createQueryPool(this.dbUrl, { maximumPoolSize: 2 });
-    this.clusterId = await clusterIdOf(this.kafka);
-    await this.adoptStoredOffsets(this.queryPool, this.clusterId);
-    const events = this.consumer.events;
-    this.consumer.on(events.GROUP_JOIN, (event) => {
-      const payload = event.payload as { memberId: string; memberAssignment: Record<string, number[]> };
-      const assigned = [...(payload.memberAssignment[this.topic] ?? [])].sort((a, b) => a - b);
-      const generation = ++this.generation;
-      this.partitions.clear();
-      this.log.info({ assigned, memberId: payload.memberId }, 'partitions assigned');
-      this.assignmentReady = this.onAssigned(assigned, generation);
-    });
-    this.consumer.on(events.CRASH, (event) => {
-      const { error, restart } = event.payload as { error: Error; restart: boolean };
-      this.log.error({ err: error?.message, restart }, 'consumer crashed');
-      if (!restart && !this.stopping) this.settle.reject(classify(error, { topic: this.topic }));
-    });
-    await this.consumer.connect([this.topic], true);
-    void this.consumer.run((records, ctx) => this.onBatch(records, ctx), { autoCommit: false }).catch((err: unknown) => this.settle.reject(classify(err, { topic: this.topic })));
+  start(): Promise<void> {
+    return this.runtime.start();
   }
 
   /** Finishes or abandons the in-flight transaction, leaves the group, disconnects. Idempotent. */
-  stop(): Promise<void> {
-    this.stopped ??= (async () => {
-      this.stopping = true;
-      const grace = setTimeout(() => {
-        const a = this.active;
-        if (a && !a.released) {
-          this.log.warn('stop: the in-flight transaction did not finish in time; cutting the connection (it rolls back)');
-          a.released = true;
-          a.client.release(new Error('sink stopping'));
-        }
-      }, this.opts.stopGraceMs ?? 15_000);
-      try {
-        await this.consumer.disconnect().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'consumer disconnect failed'));
-        await this.producer.disconnect().catch(() => undefined);
-        await this.copyPool.end().catch(() => undefined);
-        await this.queryPool?.end().catch(() => undefined);
-      } finally {
-        clearTimeout(grace);
-      }
-      this.settle.resolve();
-    })();
-    return this.stopped;
+  stop(reason?: string): Promise<StopResult> {
+    this.assignment?.abort(new BatchAbandoned('stopping'));
+    return this.runtime.stop(reason);
+  }
+
+  private async open(): Promise<void> {
+    this.copyPool = createCopyPool(this.dbUrl, 2);
+    this.queryPool = await createQueryPool(this.dbUrl, { maximumPoolSize: 2 });
+    this.clusterId = await clusterIdOf(this.runtime.kafka);
+    await this.adoptStoredOffsets(this.queryPool, this.clusterId);
+  }
+
+  private async close(): Promise<void> {
+    await this.copyPool?.end().catch(() => undefined);
+    await this.queryPool?.end().catch(() => undefined);
   }
 
   /**
@@ -600,7 +569,7 @@ export class SinkRunner<T> {
          AND was.sink = o.sink AND was.topic = o.topic AND was.partition = o.partition
       RETURNING o.partition, was.next_offset::text AS was_offset, was.cluster_id AS was_cluster`);
     if (reset.length > 0) {
-      this.log.warn(
+      this.runtime.log.warn(
         { clusterId, reset: reset.map((r) => ({ partition: r.partition, was: r.was_offset, cluster: r.was_cluster })) },
         'stored offsets belong to another Kafka cluster: reading this cluster\'s partitions from the beginning',
       );
@@ -619,32 +588,34 @@ export class SinkRunner<T> {
     }
   }
 
-  private async onAssigned(assigned: readonly number[], generation: number): Promise<void> {
-    for (let attempt = 1; !this.stopping && generation === this.generation; attempt++) {
-      try {
-        const stored = await this.storedOffsets();
-        if (generation !== this.generation) return;
-        for (const p of assigned) {
-          const expected = stored.get(p) ?? 0n;
-          this.partitions.set(p, { expected });
-          if (this.opts.seekOnAssign !== false) {
-            this.consumer.seek(this.topic, p, expected.toString());
-            this.metrics.seeks++;
-          }
-        }
-        this.log.debug({ offsets: assigned.map((p) => [p, String(stored.get(p) ?? 0n)]) }, 'seeked to the stored offsets');
-        return;
-      } catch (err) {
-        const e = classify(err, { component: 'postgresql' });
-        this.log.warn({ err: e.message, attempt }, 'cannot read the stored offsets; retrying');
-        await sleep(this.backoff(attempt));
-      }
-    }
-  }
+  /** retries after `retry` failures, fences excepted (they have their own count) */
+  private readonly countRetry = (e: ProteaError): void => {
+    if (e.key !== 'SINK_FENCED') this.metrics.retries++;
+  };
 
-  private backoff(attempt: number): number {
-    const base = Math.min(this.opts.retryMaxMs ?? 5000, (this.opts.retryInitialMs ?? 200) * 2 ** (attempt - 1));
-    return base / 2 + Math.random() * (base / 2);
+  /** Reads the stored offsets of the assigned partitions and seeks there; retried until it works or the assignment changes. */
+  private async onAssigned(assigned: readonly number[], signal: AbortSignal): Promise<void> {
+    try {
+      const stored = await this.runtime.retrying('reading the stored offsets', () => this.storedOffsets(), {
+        policy: { ...this.runtime.retry, maxAttempts: Number.POSITIVE_INFINITY },
+        signal,
+        classify: (err) => classify(err, { component: 'postgresql' }),
+        counted: this.countRetry,
+      });
+      if (signal.aborted) return;
+      for (const p of assigned) {
+        const expected = stored.get(p) ?? 0n;
+        this.partitions.set(p, { expected });
+        if (this.opts.seekOnAssign !== false) {
+          this.runtime.consumer.seek(this.topic, p, expected.toString());
+          this.metrics.seeks++;
+        }
+      }
+      this.runtime.log.debug({ offsets: assigned.map((p) => [p, String(stored.get(p) ?? 0n)]) }, 'seeked to the stored offsets');
+    } catch (err) {
+      if (signal.aborted) return; // reassigned or stopping: the next assignment reads them again
+      throw err;
+    }
   }
 
   private async partitionState(partition: number): Promise<PartitionState> {
@@ -657,26 +628,30 @@ export class SinkRunner<T> {
     return state;
   }
 
-  private async onBatch(records: IncomingRecord<T>[], ctx: BatchContext): Promise<void> {
+  private async onBatch(batch: StageBatch<T>): Promise<void> {
     await this.assignmentReady;
-    if (this.stopping || ctx.isStale()) return; // stale: a seek is pending, kafkajs refetches from there
-    const state = await this.partitionState(ctx.partition);
-    const maxRecords = Math.max(1, this.opts.maxRecords ?? 5000);
-    for (let i = 0; i < records.length; i += maxRecords) {
-      if (this.stopping) return; // abandon the rest of the batch: nothing of it is committed
-      const chunk = records.slice(i, i + maxRecords);
+    if (batch.isStale()) return; // a seek is pending: the client refetches from there
+    const { records } = batch;
+    const state = await this.partitionState(batch.partition);
+    const chunks = microBatches(records, { maxRecords: this.opts.maxRecords ?? 5000 });
+    let start = 0;
+    for (const [i, chunk] of chunks.entries()) {
+      // the rest of the batch is abandoned on stop: nothing of it is committed
+      if (this.runtime.stopping || batch.signal.aborted) throw batch.signal.reason ?? new BatchAbandoned('stopping');
+      start += chunk.length;
       // the chunk ends where the next one starts (records between are known absent), the last at the batch's end
-      const next = i + maxRecords < records.length ? BigInt(records[i + maxRecords]!.offset) : BigInt(ctx.nextOffset);
-      const outcome = await this.writeChunk(state, chunk, next, ctx, i === 0);
+      const next = start < records.length ? BigInt(records[start]!.offset) : BigInt(batch.nextOffset);
+      const outcome = await this.writeChunk(state, chunk, next, batch, i === 0);
       if (outcome !== 'done') return;
-      await ctx.heartbeat();
     }
+    const lag = lagOf(batch.highWatermark, batch.nextOffset);
+    if (lag !== undefined) emitStageEvent({ type: 'lag', stage: this.stage, topic: batch.topic, partition: batch.partition, lag });
   }
 
-  private async writeChunk(state: PartitionState, chunk: IncomingRecord<T>[], next: bigint, ctx: BatchContext, batchStart: boolean): Promise<'done' | 'reseek' | 'abandoned'> {
-    const { partition } = ctx;
-    for (let attempt = 1; ; attempt++) {
-      if (this.stopping) return 'abandoned';
+  /** One chunk in one transaction, retried with the one policy; a fence rereads the stored offset first. */
+  private writeChunk(state: PartitionState, chunk: IncomingRecord<T>[], next: bigint, batch: StageBatch<T>, batchStart: boolean): Promise<'done' | 'reseek'> {
+    const { partition, signal } = batch;
+    return this.runtime.retrying('sink transaction', async () => {
       if (next <= state.expected) {
         this.metrics.recordsSkipped += chunk.length;
         return 'done';
@@ -685,17 +660,25 @@ export class SinkRunner<T> {
       if (batchStart && first > state.expected && state.gapChecked !== state.expected) {
         // Records between the stored offset and this batch were never seen here: refetch from the stored offset.
         state.gapChecked = state.expected;
-        this.log.info({ partition, stored: String(state.expected), first: String(first) }, 'batch starts past the stored offset; seeking back');
-        this.consumer.seek(this.topic, partition, state.expected.toString());
+        this.runtime.log.info({ partition, stored: String(state.expected), first: String(first) }, 'batch starts past the stored offset; seeking back');
+        this.runtime.consumer.seek(this.topic, partition, state.expected.toString());
         this.metrics.seeks++;
         return 'reseek';
       }
       const expected = state.expected;
       const todo = chunk.filter((r) => BigInt(r.offset) >= expected);
       let client: PgClient | undefined;
+      // past the grace period the connection is cut: the transaction rolls back, never half
+      const cut = () => this.releaseActive(new Error('sink stopping'));
+      signal.addEventListener('abort', cut, { once: true });
       try {
-        client = await this.copyPool.connect();
+        client = await this.copyPool!.connect().catch((err: unknown) => {
+          // no SQLSTATE from a connect: the server is not there (refused, timed out)
+          const e = classify(err, { component: 'postgresql', topic: this.topic, partition });
+          throw e.key === 'INTERNAL' ? new ProteaError('DB_UNAVAILABLE', e.message, e.context, { cause: err }) : e;
+        });
         this.active = { client, released: false };
+        if (signal.aborted) throw signal.reason;
         const result = await writeBatch(client, this.sinkName, this.mapping, { topic: this.topic, partition, expected, next, records: todo }, {
           sendDeadLetters: (letters) => this.sendDeadLetters(letters),
           clusterId: this.clusterId,
@@ -712,40 +695,26 @@ export class SinkRunner<T> {
         m.lastBatchMs = result.ms;
         m.batchMsTotal += result.ms;
         m.lastBatchRecords = todo.length;
+        emitStageEvent({ type: 'batch', stage: this.stage, topic: this.topic, partition, records: todo.length, seconds: result.ms / 1000, outputs: { postgresql: result.written } });
         return 'done';
       } catch (err) {
-        const e = classifySinkError(err, { topic: this.topic, partition });
+        if (signal.aborted) throw signal.reason;
+        const e = classifySinkError(err, { topic: this.topic, partition }, client);
         // a fenced transaction ended cleanly; after anything else the connection is not trusted
         this.releaseActive(e.key === 'SINK_FENCED' ? undefined : e);
-        if (this.stopping) return 'abandoned';
         if (e.key === 'SINK_FENCED') {
           this.metrics.fenced++;
-          this.log.warn({ partition, expected: String(expected), stored: e.context.stored }, 'fenced: another writer moved the partition on; rereading the stored offset');
-          const stored = await this.storedOffsetOf(partition, attempt);
+          this.runtime.log.warn({ partition, expected: String(expected), stored: e.context.stored }, 'fenced: another writer moved the partition on; rereading the stored offset');
+          const stored = await this.storedOffsets().then((o) => o.get(partition) ?? null, () => null);
           if (stored !== null && stored > state.expected) state.expected = stored;
-          if (ctx.isStale()) return 'reseek';
-          continue;
+          if (batch.isStale()) return 'reseek';
         }
-        if (!e.retriable) throw e;
-        if (attempt >= (this.opts.maxAttempts ?? 10)) {
-          this.log.error({ partition, err: e.message, attempt }, 'giving up on the batch after retries; kafkajs will redeliver it');
-          throw e;
-        }
-        this.metrics.retries++;
-        this.log.warn({ partition, err: e.message, code: e.code, attempt }, 'retriable failure; retrying the batch');
-        await sleep(this.backoff(attempt));
-        await ctx.heartbeat();
+        throw e;
+      } finally {
+        signal.removeEventListener('abort', cut);
+        this.releaseActive();
       }
-    }
-  }
-
-  private async storedOffsetOf(partition: number, attempt: number): Promise<bigint | null> {
-    try {
-      return (await this.storedOffsets()).get(partition) ?? null;
-    } catch {
-      await sleep(this.backoff(attempt));
-      return null;
-    }
+    }, { signal, partition, classify: (err) => classifySinkError(err, { topic: this.topic, partition }), counted: this.countRetry });
   }
 
   private releaseActive(err?: Error): void {
@@ -759,50 +728,24 @@ export class SinkRunner<T> {
 
   private async sendDeadLetters(letters: readonly DeadLetter<T>[]): Promise<void> {
     const now = Date.now();
-    const subject = subjectFor(this.dlqTopic);
-    const messages = await Promise.all(
-      letters.map(async ({ record, error }) => {
-        const jobId = jobIdOf(this.mapping, record);
-        const value: DeadLetterRecord = {
-          stage: 'sinks',
-          source_topic: record.topic,
-          source_partition: record.partition,
-          source_offset: record.offset,
-          error_code: error.code,
-          reason: error.message,
-          retriable: error.retriable,
-          original_key: record.key === null ? null : Buffer.from(record.key, 'utf8'),
-          original_value: record.raw,
-          original_headers: Object.fromEntries(Object.entries(record.headers).map(([k, v]) => [k, Buffer.from(v, 'utf8')])),
-          ...inputPosition(record.value),
-          job_id: jobId,
-          failed_at: now,
-        };
-        const headers: Record<string, string> = {
-          'protea-stage': 'sinks',
-          'protea-source-topic': record.topic,
-          'protea-source-partition': String(record.partition),
-          'protea-source-offset': record.offset,
-          'protea-error-code': error.code,
-          'protea-error-reason': error.message.replace(/[\r\n]+/g, ' ').slice(0, 1024),
-        };
-        if (jobId !== null) headers['protea-job-id'] = jobId;
-        this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, code: error.code }, `dead-lettered: ${error.message}`);
-        return { key: record.key, value: await this.registry.encode(subject, value, { topic: this.dlqTopic }), headers };
-      }),
-    );
-    await this.producer.sendRaw(this.dlqTopic, messages);
+    const built = letters.map(({ record, error }) => {
+      this.runtime.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, code: error.code }, `dead-lettered: ${error.message}`);
+      return buildDeadLetter({ stage: 'sinks', source: record, error, ...inputPosition(record.value), jobId: jobIdOf(this.mapping, record), now });
+    });
+    await sendDeadLetters(this.runtime.producer, this.dlqTopic, built);
+    for (const [code, n] of countCodes(letters)) emitStageEvent({ type: 'dead_letter', stage: this.stage, topic: this.topic, code, count: n });
   }
+}
+
+function countCodes(letters: readonly { error: ProteaError }[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const { error } of letters) m.set(error.code, (m.get(error.code) ?? 0) + 1);
+  return m;
 }
 
 /** Starts a sink; stop it with `await runner.stop()`. */
 export async function runSink<T>(mapping: SinkMapping<T>, opts: SinkOptions = {}): Promise<SinkRunner<T>> {
   const runner = new SinkRunner(mapping, opts);
-  try {
-    await runner.start();
-  } catch (err) {
-    await runner.stop().catch(() => undefined);
-    throw err;
-  }
+  await runner.start();
   return runner;
 }

@@ -5,7 +5,8 @@ import { config } from '../lib/config.js';
 import { JobReporter } from '../lib/jobs.js';
 import { Progress } from '../lib/progress.js';
 import type { TopicProducer } from '../lib/topic-producer.js';
-import type { DeadLetterRecord } from '../schemas/generated/types.js';
+import { ProteaError } from '../lib/errors.js';
+import { buildDeadLetter, sendDeadLetters, type DeadLetter } from '../lib/runtime/dead-letters.js';
 import { topicName } from './catalogue.js';
 import type { ReadProgress } from '../parsers/lines.js';
 import type { NoteItem, RejectItem } from '../parsers/items.js';
@@ -53,23 +54,17 @@ export interface ProduceOptions {
   progressEventSeconds?: number;
 }
 
-function deadLetter(r: RejectItem, topic: string, jobId: string): DeadLetterRecord {
-  return {
+/** A line the reader rejected, as a dead letter of the ingest stage (lib/runtime/dead-letters.ts builds it). */
+function deadLetter(r: RejectItem, topic: string, jobId: string): DeadLetter {
+  const reason = r.field ? `${r.field}: ${r.reason}` : r.reason;
+  const error = new ProteaError(r.code, reason, { file: r.file, line: r.line, ...(r.field ? { field: r.field } : {}) });
+  return buildDeadLetter({
     stage: 'ingest',
-    source_topic: topic,
-    source_partition: null,
-    source_offset: null,
-    error_code: `PROTEA_ERR_${r.code}`,
-    reason: r.field ? `${r.field}: ${r.reason}` : r.reason,
-    retriable: false,
-    original_key: null,
-    original_value: Buffer.from(r.raw, 'utf8'),
-    original_headers: {},
-    file: r.file,
-    line: r.line,
-    job_id: jobId,
-    failed_at: Date.now(),
-  };
+    source: { topic, partition: null, offset: null, key: null, raw: Buffer.from(r.raw, 'utf8'), headers: {} },
+    error,
+    jobId,
+    key: `${r.file}:${r.line}`,
+  });
 }
 
 export async function produce<V, Out>(run: ProduceRun<V, Out>, opts: ProduceOptions): Promise<ProduceReport> {
@@ -85,7 +80,7 @@ export async function produce<V, Out>(run: ProduceRun<V, Out>, opts: ProduceOpti
 
   const report: ProduceReport = { jobId: job.id, topic, sent: 0, rejected: 0, notes: 0, ms: 0, examples: [] };
   let batch: { key: string; value: Out }[] = [];
-  let rejects: DeadLetterRecord[] = [];
+  let rejects: DeadLetter[] = [];
   let lastEvent = Date.now();
   const flush = async () => {
     if (batch.length > 0) {
@@ -94,8 +89,8 @@ export async function produce<V, Out>(run: ProduceRun<V, Out>, opts: ProduceOpti
       batch = [];
     }
     if (rejects.length > 0) {
-      await opts.producer.send(dlq, rejects.map((value) => ({ key: `${value.file}:${value.line}`, value })));
-      await job.send(rejects.map((r) => job.event('dead_letter', { level: 'warn', message: r.reason, error_code: r.error_code, fields_json: JSON.stringify({ file: r.file, line: r.line }) })));
+      await sendDeadLetters(opts.producer, dlq, rejects);
+      await job.send(rejects.map(({ value: r }) => job.event('dead_letter', { level: 'warn', message: r.reason, error_code: r.error_code, fields_json: JSON.stringify({ file: r.file, line: r.line }) })));
       rejects = [];
     }
     const p = run.items.progress();

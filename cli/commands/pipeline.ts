@@ -1,54 +1,26 @@
-// protea pipeline: the processors and sinks, all in one process by default or
-// one named stage per process (`--stage sink:proteins`) to scale out: every
-// stage is a consumer group, so N processes of a stage share its partitions.
+// protea pipeline: the stages of pipeline/stages.ts, all in one process by
+// default or the ones named with --stage (`--stage sink:proteins`) to scale
+// out: every stage is a consumer group, so N processes of a stage share its
+// partitions. SIGTERM/SIGINT stop it gracefully (exit 0); a stage that fails
+// stops the others and the command exits 1.
 import type { Command } from 'commander';
 import { ProteaError } from '../../lib/errors.js';
 import { logger } from '../../lib/log.js';
-import { startConfiguredMetricsServer, watchSink } from '../../lib/metrics.js';
-import { runDedup } from '../../processors/dedup/processor.js';
-import { SINKS } from '../../sinks/main.js';
-import { runSink } from '../../sinks/runner.js';
+import { startConfiguredMetricsServer } from '../../lib/metrics.js';
+import { faultHookFromEnv, startStages, stageNames, type RunningStage, type StageStartOptions } from '../../pipeline/stages.js';
 
-export interface Running {
-  name: string;
-  stop(): Promise<unknown>;
-  /** settles when the stage stops on its own (a failure) */
-  done?: Promise<unknown>;
+function positiveInt(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) <= 0) throw new ProteaError('USAGE', `${flag} ${raw}: expected a positive integer`, { field: flag });
+  return Number(raw);
 }
 
-export function stageNames(): string[] {
-  return ['dedup', ...Object.keys(SINKS).map((s) => `sink:${s}`)];
-}
-
-export interface StageOptions {
-  namespace?: string;
-  dbUrl?: string;
-}
-
-async function startStage(name: string, opts: StageOptions): Promise<Running> {
-  if (name === 'dedup') {
-    const h = await runDedup({ handleSignals: false, ...(opts.namespace ? { namespace: opts.namespace } : {}) });
-    return { name, stop: () => h.stop('pipeline stopping'), done: h.done };
-  }
-  const sink = name.startsWith('sink:') ? SINKS[name.slice(5)] : undefined;
-  if (!sink) throw new ProteaError('USAGE', `no stage ${JSON.stringify(name)}`, { hint: `Stages: ${stageNames().join(', ')}.` });
-  const runner = await runSink(sink, { ...(opts.namespace ? { namespace: opts.namespace } : {}), ...(opts.dbUrl ? { dbUrl: opts.dbUrl } : {}) });
-  watchSink(sink.name, runner.metrics);
-  return { name, stop: () => runner.stop() };
-}
-
-/** Starts the named stages (all by default) in this process; stops the started ones if one fails to start. */
-export async function startStages(names: readonly string[] = stageNames(), opts: StageOptions = {}): Promise<Running[]> {
-  for (const s of names) if (!stageNames().includes(s)) throw new ProteaError('USAGE', `no stage ${JSON.stringify(s)}`, { hint: `Stages: ${stageNames().join(', ')}.` });
-  const running: Running[] = [];
-  try {
-    // started concurrently: each joins its own consumer group
-    running.push(...(await Promise.all(names.map((n) => startStage(n, opts)))));
-  } catch (err) {
-    await Promise.allSettled(running.map((r) => r.stop()));
-    throw err;
-  }
-  return running;
+interface PipelineFlags {
+  stage?: string[];
+  groupId?: string;
+  maxRecords?: string;
+  sessionTimeoutMs?: string;
+  graceMs?: string;
 }
 
 export function registerPipeline(program: Command): void {
@@ -56,35 +28,60 @@ export function registerPipeline(program: Command): void {
     .command('pipeline')
     .description('run the processors and sinks until SIGTERM/SIGINT (all stages in one process, or the ones named with --stage)')
     .option('--stage <name...>', `stages to run (default all): ${stageNames().join(', ')}`)
-    .action(async (opts: { stage?: string[] }) => {
+    .option('--group-id <id>', 'consumer group of the stage (one stage only; default the stage\'s own)')
+    .option('--max-records <n>', 'sinks: records per transaction at most (default 5000)')
+    .option('--session-timeout-ms <ms>', 'consumer session timeout (default PROTEA_STAGE_SESSION_TIMEOUT_MS)')
+    .option('--grace-ms <ms>', 'how long a stop lets in-flight batches finish (default PROTEA_STAGE_GRACE_MS)')
+    .action(async (flags: PipelineFlags) => {
       const log = logger('pipeline');
-      const wanted = opts.stage ?? stageNames();
+      const wanted = flags.stage ?? stageNames();
+      if (flags.groupId !== undefined && wanted.length !== 1) throw new ProteaError('USAGE', '--group-id names the group of one stage: give exactly one --stage', { field: '--group-id' });
+      const fault = faultHookFromEnv();
+      const maxRecords = positiveInt('--max-records', flags.maxRecords);
+      const sessionTimeoutMs = positiveInt('--session-timeout-ms', flags.sessionTimeoutMs);
+      const gracePeriodMs = positiveInt('--grace-ms', flags.graceMs);
+      const opts: StageStartOptions = {
+        ...(flags.groupId === undefined ? {} : { groupId: flags.groupId }),
+        ...(maxRecords === undefined ? {} : { maxRecords }),
+        ...(sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs }),
+        ...(gracePeriodMs === undefined ? {} : { gracePeriodMs }),
+        ...(fault ? { fault } : {}),
+      };
       const metrics = await startConfiguredMetricsServer();
-      let running: Running[] = [];
+      let running: RunningStage[] = [];
       let stopping: Promise<void> | undefined;
       const stopAll = (why: string) => {
         stopping ??= (async () => {
           log.info({ why }, 'stopping the pipeline: in-flight batches finish or roll back');
-          await Promise.allSettled(running.map((r) => r.stop()));
+          const results = await Promise.allSettled(running.map((r) => r.stop(why)));
+          // one line per stage on stdout: how it stopped (a supervisor or a test reads it)
+          results.forEach((r, i) => {
+            if (r.status === 'fulfilled') console.log(`stopped ${JSON.stringify({ stage: running[i]!.name, ...r.value })}`);
+          });
           await metrics?.close().catch(() => undefined);
         })();
         return stopping;
       };
       try {
-        running = await startStages(wanted);
+        running = await startStages(wanted, opts);
       } catch (err) {
         await stopAll('a stage failed to start');
         throw err;
       }
+      log.info({ stages: wanted, pid: process.pid, fault: process.env.PROTEA_FAULT_CRASH ?? null }, 'pipeline running');
+      // one line per stage once it joined its group (a supervisor or a test waits for it)
+      for (const r of running) console.log(`ready ${r.name} ${r.groupId}`);
       console.log(`pipeline running: ${wanted.join(', ')}${metrics ? ` (metrics on ${metrics.url})` : ''}; SIGTERM or Ctrl-C stops it`);
       const signalled = new Promise<string>((resolve) => {
         for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => resolve(sig));
       });
-      const failed = Promise.race(running.filter((r) => r.done).map((r) => r.done!.then(() => new Promise<never>(() => {}), (err: unknown) => ({ stage: r.name, err }))));
+      const failed = Promise.race(running.map((r) => r.done.then(() => new Promise<never>(() => {}), (err: unknown) => ({ stage: r.name, err }))));
       const outcome = await Promise.race([signalled, failed]);
       if (typeof outcome === 'string') {
         await stopAll(outcome);
         console.log('pipeline stopped');
+        // connections are closed; leave without waiting for the client's stray retry timers
+        setTimeout(() => process.exit(), 200).unref();
         return;
       }
       await stopAll(`stage ${outcome.stage} failed`);

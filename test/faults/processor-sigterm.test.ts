@@ -1,5 +1,5 @@
 // Faults of the processor runner on the real broker, in a fresh topic namespace:
-// - the dedup processor as a child process gets SIGTERM mid-stream: it exits 0
+// - the dedup processor as a child process (`protea pipeline --stage dedup`) gets SIGTERM mid-stream: it exits 0
 //   within its grace period, and after a restart every input has its outputs
 //   (nothing lost; duplicates only as the same key and value);
 // - a batch that cannot finish within the grace period is abandoned uncommitted
@@ -30,7 +30,9 @@ const T = {
   proteins: topicName('proteins', namespace),
   dlq: topicName('dlq.dedup', namespace),
 };
-const MAIN = path.join(PROJECT_ROOT, 'dist', 'processors', 'dedup', 'main.js');
+const BIN = path.join(PROJECT_ROOT, 'bin', 'protea.js');
+// the built CLI that bin/protea.js runs
+const MAIN = path.join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
 const GRACE_MS = 8_000;
 
 t.teardown(() => dropNamespace(namespace));
@@ -105,7 +107,7 @@ interface Child {
 }
 
 async function startChild(groupId: string): Promise<Child> {
-  const proc = spawn(process.execPath, [MAIN, '--group-id', groupId, '--grace-ms', String(GRACE_MS)], {
+  const proc = spawn(process.execPath, [BIN, 'pipeline', '--stage', 'dedup', '--group-id', groupId, '--grace-ms', String(GRACE_MS)], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, PROTEA_TOPIC_NAMESPACE: namespace, PROTEA_METRICS_PORT: '0', PROTEA_LOG_LEVEL: 'info', KAFKAJS_NO_PARTITIONER_WARNING: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -128,7 +130,7 @@ async function startChild(groupId: string): Promise<Child> {
 }
 
 t.before(async () => {
-  const sources = ['processors/runner.ts', 'processors/dedup/processor.ts', 'processors/dedup/main.ts', 'parsers/fasta-sequence.ts', 'parsers/fasta-header.ts'].map((f) => path.join(PROJECT_ROOT, f));
+  const sources = ['processors/runner.ts', 'processors/dedup/processor.ts', 'parsers/fasta-sequence.ts', 'parsers/fasta-header.ts', 'pipeline/stages.ts', 'cli/commands/pipeline.ts', 'lib/runtime/stage-runtime.ts'].map((f) => path.join(PROJECT_ROOT, f));
   const stale = !fs.existsSync(MAIN) || sources.some((f) => fs.existsSync(f) && fs.statSync(f).mtimeMs > fs.statSync(MAIN).mtimeMs);
   if (stale) {
     // tsc emits even when another module of the checkout has a type error; only the file matters here

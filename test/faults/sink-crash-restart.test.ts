@@ -1,5 +1,5 @@
 // Exactly-once across crashes and a rebalance: the sequences sink runs as child
-// processes (`node dist/sinks/main.js sequences`) while 24,000 records are
+// processes (`node bin/protea.js pipeline --stage sink:sequences`) while 24,000 records are
 // produced. The children SIGKILL themselves inside transactions (the
 // PROTEA_FAULT_CRASH test hook: between COPY and merge, after the merge, right
 // before COMMIT) and are SIGKILLed from outside at random moments, and are
@@ -23,7 +23,9 @@ import { seededRandom, testRandom } from '../helpers/seeded-random.js';
 import { randomSequence, sequenceRecord } from '../helpers/sequences.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const MAIN = path.join(ROOT, 'dist', 'sinks', 'main.js');
+const BIN = path.join(ROOT, 'bin', 'protea.js');
+// the built CLI that bin/protea.js runs
+const MAIN = path.join(ROOT, 'dist', 'cli', 'main.js');
 const TOTAL = 24_000;
 const SEND = 500;
 
@@ -73,14 +75,15 @@ t.test('SIGKILLed inside transactions and from outside, restarted, rebalanced: e
   const start = (slot: string) => {
     const plan = plans[slot]!;
     const fault = chaos ? (plan[generation[slot]!++ % plan.length] ?? null) : null;
-    const env: NodeJS.ProcessEnv = { ...process.env, PROTEA_DB_URL: url, PROTEA_TOPIC_NAMESPACE: namespace, PROTEA_LOG_LEVEL: 'info' };
+    // PROTEA_METRICS_PORT=0: two replicas on one machine must not compete for the metrics port
+    const env: NodeJS.ProcessEnv = { ...process.env, PROTEA_DB_URL: url, PROTEA_TOPIC_NAMESPACE: namespace, PROTEA_LOG_LEVEL: 'info', PROTEA_METRICS_PORT: '0' };
     delete env.PROTEA_FAULT_CRASH;
     if (fault) {
       env.PROTEA_FAULT_CRASH = fault;
       env.PROTEA_FAULT_CRASH_RATE = '0.35';
       env.PROTEA_FAULT_SEED = String(faultRandom.derive()); // the child's own crash draws, replayable from the test's seed
     }
-    const child = spawn(process.execPath, [MAIN, 'sequences', '--session-timeout-ms', '6000', '--max-records', '1000'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'pipeline', '--stage', 'sink:sequences', '--session-timeout-ms', '6000', '--max-records', '1000'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     const life: Life = { slot, pid: child.pid ?? -1, fault, assigned: [], stderr: '' };
     lives.push(life);
     live.set(slot, { child, life });

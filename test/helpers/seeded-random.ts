@@ -5,6 +5,7 @@
 // test failed, so the line to replay is next to the failure.
 import { randomInt } from 'node:crypto';
 import type { Test } from 'tap';
+import { mulberry32 } from '../../lib/seeded-random.js';
 
 /** A deterministic source of numbers in [0, 1) and the choices built on it. */
 export interface SeededRandom {
@@ -24,16 +25,9 @@ export interface SeededRandom {
   derive(): number;
 }
 
-/** mulberry32: a small 32-bit generator, good enough for choosing test inputs and faults. */
+/** Choices on mulberry32 (lib/seeded-random.ts), good enough for test inputs and faults. */
 export function seededRandom(seed: number): SeededRandom {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (min: number, max: number): number => min + Math.floor(next() * (max - min + 1));
   return {
     seed: seed >>> 0,

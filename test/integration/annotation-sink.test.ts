@@ -338,7 +338,7 @@ t.test('an ontology release not loaded, or still loading: the partition retries,
   // the topic already holds the GAF records of the first test: a new database and group read them all again
   const total = [...(await logEnd(GAF_TOPIC)).values()].reduce((a, b) => a + b, 0n);
   const runner = await runSink(annotationsSink, {
-    namespace, dbUrl: url, groupId: `${namespace}-wait-${randomBytes(3).toString('hex')}`, sessionTimeoutMs: 6000, retryInitialMs: 100, retryMaxMs: 400,
+    namespace, dbUrl: url, groupId: `${namespace}-wait-${randomBytes(3).toString('hex')}`, sessionTimeoutMs: 6000, retry: { initialDelayMs: 100, maxDelayMs: 400 },
   });
   t.teardown(() => runner.stop());
   const deadline = Date.now() + 30_000;

@@ -28,7 +28,7 @@ import t, { type Test } from 'tap';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stageNames, startStages } from '../../cli/commands/pipeline.js';
+import { stageNames, startStages } from '../../pipeline/stages.js';
 import { fastaRun, gafRun, oboRun, taxonomyRun } from '../../topics/ingest-runs.js';
 import { adminQuery } from '../../lib/db.js';
 import { ProteaError } from '../../lib/errors.js';

@@ -19,7 +19,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSyn
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { startStages } from '../../cli/commands/pipeline.js';
+import { startStages } from '../../pipeline/stages.js';
 import { gafRun, oboRun } from '../../topics/ingest-runs.js';
 import { readOboTerms } from '../../evaluation/obo-terms.js';
 import { buildOntology } from '../../evaluation/ontology.js';

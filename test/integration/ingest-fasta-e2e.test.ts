@@ -1,7 +1,7 @@
 // FASTA through the whole ingest path on the real stack: produce -> dedup ->
 // sequences, proteins and jobs sinks -> PostgreSQL.
 import t from 'tap';
-import { startStages } from '../../cli/commands/pipeline.js';
+import { startStages } from '../../pipeline/stages.js';
 import { fastaRun } from '../../topics/ingest-runs.js';
 import { adminQuery } from '../../lib/db.js';
 import { TopicProducer } from '../../lib/topic-producer.js';

@@ -330,3 +330,20 @@ t.test('.dockerignore keeps local state and build output out of the image', asyn
   const ignored = fs.readFileSync(path.join(PROJECT_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
   for (const p of ['node_modules', 'dist', '.protea', '.tap', 'coverage', '.git']) t.ok(ignored.includes(p), `${p} ignored`);
 });
+
+t.test('the pipeline service runs the stages of the one stage list (pipeline/stages.ts)', async (t) => {
+  const { stageNames } = await import('../../pipeline/stages.js');
+  const args = argv(service('pipeline').entrypoint).concat(argv(service('pipeline').command));
+  const i = args.indexOf('pipeline');
+  t.ok(i >= 0, 'the pipeline service runs `protea pipeline`');
+  const named: string[] = [];
+  for (let k = i + 1; k < args.length; k++) {
+    if (args[k] === '--stage') {
+      while (k + 1 < args.length && !args[k + 1]!.startsWith('--')) named.push(args[++k]!);
+    }
+  }
+  for (const n of named) t.ok(stageNames().includes(n), `${n} is a stage of the list`);
+  const runs = named.length === 0 ? stageNames() : named;
+  t.same([...runs].sort(), [...stageNames()].sort(), 'every stage of the list runs in docker-compose (all by default)');
+  t.ok(stageNames().includes('dedup') && stageNames().some((s) => s.startsWith('sink:')), 'the list holds processors and sinks');
+});

@@ -53,3 +53,37 @@ t.test('classify maps library errors onto the catalogue and decides retriability
   t.equal(classify(new TypeError('boom')).code, 'PROTEA_ERR_INTERNAL');
   t.equal((classify(kafka).cause as Error).message, 'leader not available', 'the cause is kept');
 });
+
+t.test('README "Error codes" lists every code once, with its disposition and HTTP status, and nothing else', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { PROJECT_ROOT } = await import('../../lib/config.js');
+  const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf('\n## Error codes\n');
+  t.ok(start >= 0, 'README has an "Error codes" section');
+  const end = readme.indexOf('\n## ', start + 1);
+  const section = readme.slice(start, end < 0 ? undefined : end);
+  const documented = new Map<string, { disposition: string; http: number }>();
+  for (const m of section.matchAll(/^\| `PROTEA_ERR_([A-Z_]+)` \| ([a-z-]+) \| (\d{3}) \| (.+) \|$/gm)) {
+    t.notOk(documented.has(m[1]!), `${m[1]} documented once`);
+    documented.set(m[1]!, { disposition: m[2]!, http: Number(m[3]) });
+  }
+  for (const [name, entry] of Object.entries(CATALOGUE)) {
+    t.same(documented.get(name), { disposition: entry.disposition, http: entry.http }, `${name} is documented with its disposition and status`);
+  }
+  for (const name of documented.keys()) t.ok(Object.hasOwn(CATALOGUE, name), `documented ${name} is a code of lib/errors.ts`);
+});
+
+t.test('each code has one disposition; retriable is derived from it and cannot be overridden', async (t) => {
+  for (const [name, entry] of Object.entries(CATALOGUE)) {
+    t.ok(['retry', 'dead-letter', 'fatal'].includes(entry.disposition), `${name}: a known disposition`);
+    const e = new ProteaError(name as keyof typeof CATALOGUE, 'x', {}, { retriable: !entry.retriable } as never);
+    t.equal(e.retriable, entry.disposition === 'retry', `${name}: retriable follows the disposition, whatever a throw passes`);
+    t.equal(e.disposition, entry.disposition);
+  }
+  t.equal(new ProteaError('ONTOLOGY_RELEASE_PENDING', 'x').disposition, 'retry', 'a pending ontology release waits');
+  t.equal(new ProteaError('ONTOLOGY_TERM_UNKNOWN', 'x').disposition, 'dead-letter', 'an unknown GO id is dead-lettered');
+  const kafkaFatal = Object.assign(new Error('topic authorization failed'), { name: 'KafkaJSProtocolError', retriable: false });
+  t.equal(classify(kafkaFatal).key, 'KAFKA_REFUSED', 'a non-retriable kafkajs error has a fatal code of its own');
+  t.equal(classify(kafkaFatal).disposition, 'fatal');
+});
