@@ -4,6 +4,7 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { config } from './config.js';
 import { ProteaError, classify } from './errors.js';
+import { retryPolicy, withRetry } from './runtime/retry.js';
 
 export class AvroRegistry {
   readonly url: string;
@@ -33,13 +34,21 @@ export class AvroRegistry {
 
   /** Registers (or finds) the schema under the subject; the same schema twice returns the same id. */
   async register(subject: string, schema: object): Promise<number> {
-    try {
-      const { id } = await this.client.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject });
-      this.ids.set(subject, Promise.resolve(id));
-      return id;
-    } catch (err) {
-      throw classify(err, { component: 'registry', subject });
-    }
+    // Apicurio answers 500 (a foreign-key violation in its own storage) when two subjects
+    // register the same content at the same moment, as parallel test files and replicas
+    // starting together do: a transient failure, retried with the one policy.
+    const { id } = await withRetry(
+      async () => {
+        try {
+          return await this.client.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject });
+        } catch (err) {
+          throw classify(err, { component: 'registry', subject });
+        }
+      },
+      { policy: retryPolicy({ maxAttempts: 5 }) },
+    );
+    this.ids.set(subject, Promise.resolve(id));
+    return id;
   }
 
   /** The latest schema id of a subject (cached: ids never change meaning). */
