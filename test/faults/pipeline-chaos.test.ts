@@ -142,6 +142,7 @@ t.test('the whole pipeline under broker, PostgreSQL, registry, process and rebal
   const crashes: string[] = [];
   let stopping = false;
   const supervise = (slot: string, stages: string[]) => {
+    if (stopping) return;
     const p = stack.startStage(slot, stages);
     current.set(slot, p);
     void p.exited.then(async ({ code, signal }) => {
@@ -151,7 +152,11 @@ t.test('the whole pipeline under broker, PostgreSQL, registry, process and rebal
         note(crashes.at(-1)!);
         await sleep(1000);
       }
-      if (!stopping) supervise(slot, stages);
+      try {
+        supervise(slot, stages);
+      } catch {
+        /* the stack is going away (teardown) */
+      }
     });
   };
   for (const [slot, stages] of Object.entries(SLOTS)) supervise(slot, stages);

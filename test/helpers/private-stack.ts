@@ -215,7 +215,9 @@ export async function startPrivateStack(opts: PrivateStackOptions): Promise<Priv
   };
   const stackPid = (name: 'kafka' | 'registry') => readPidFile(path.join(state, 'run', `${name}.pid`));
 
+  let destroyed = false;
   const destroy = async () => {
+    destroyed = true;
     for (const c of children) {
       c.killedByTest = true;
       c.child.kill('SIGKILL');
@@ -250,6 +252,8 @@ export async function startPrivateStack(opts: PrivateStackOptions): Promise<Priv
     await must('protea topics create', cli(['topics', 'create']));
 
     const startStage = (slot: string, stages: readonly string[]): StageProcess => {
+      // a supervisor that restarts a stage killed by destroy() must not outlive the stack
+      if (destroyed) throw new Error(`the private stack is being destroyed: ${slot} not started`);
       const logDir = path.join(dir, 'logs');
       fs.mkdirSync(logDir, { recursive: true });
       const log = path.join(logDir, `${slot}.log`);
