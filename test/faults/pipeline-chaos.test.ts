@@ -42,8 +42,8 @@ const FASTA_PER_FILE = 10_200;
 const GAF_FILES = 5;
 const GAF_PER_FILE = 10_100;
 const MIN_FAULTS = 20;
-/** the injector stops after this long even when some kind has not happened (the checks then say so) */
-const FAULT_WINDOW_MS = 6 * 60_000;
+/** the process faults stop after this long even when fewer than MIN_FAULTS happened (the checks then say so) */
+const FAULT_WINDOW_MS = 10 * 60_000;
 const SETTLE_TIMEOUT_MS = 4 * 60_000;
 /** one fault (a server restart included) that takes longer is reported as failed */
 const FAULT_TIMEOUT_MS = 180_000;
@@ -51,16 +51,16 @@ const FAULT_TIMEOUT_MS = 180_000;
 const KINDS = ['broker', 'postgres', 'kill-dedup', 'kill-sink', 'replica', 'registry'] as const;
 type Kind = (typeof KINDS)[number];
 /**
- * Faults of the stage processes only while the files are produced: `protea
- * produce` itself does not ride out a broker or registry outage (nor the
- * minute of HTTP 500s the registry answers after a PostgreSQL restart), and a
- * failed produce run would leave nothing definite to check. The server faults
- * come once production is done, while dedup and the sinks work off the backlog.
+ * The files are produced in rounds (one FASTA and one GAF file each) and the
+ * server faults come between rounds, while dedup and the sinks still work off
+ * the backlog: `protea produce` itself does not ride out a broker or registry
+ * outage (nor the minute of HTTP 500s the registry answers after a PostgreSQL
+ * restart), and a failed produce run would leave nothing definite to check.
+ * The stage process faults come at any moment, production included.
  */
 const PROCESS_KINDS: readonly Kind[] = ['kill-dedup', 'kill-sink', 'replica'];
-const SERVER_KINDS: readonly Kind[] = ['broker', 'registry', 'postgres'];
-/** relative weights of the extra faults: a broker or registry restart costs a minute or more on 2 cores */
-const WEIGHT: Record<Kind, number> = { broker: 0, postgres: 1, 'kill-dedup': 3, 'kill-sink': 3, replica: 2, registry: 0 };
+/** one server fault after each round but the last, in a seeded order */
+const SERVER_PLAN: readonly Kind[] = ['broker', 'broker', 'registry', 'postgres'];
 
 /** Stage processes: dedup and the busy sinks alone (kill targets); the quiet sinks share one. */
 const SLOTS: Record<string, string[]> = {
@@ -187,19 +187,6 @@ t.test('the whole pipeline under broker, PostgreSQL, registry, process and rebal
     await sleep(250);
   }
   note(`release ${OBO_VERSION} loaded after ${at()}`);
-  let producing = true;
-  const production = Promise.all([
-    (async () => {
-      for (const f of inputs.fasta) await produceFile(['fasta', ...(f.querySet ? ['--query-set', f.querySet] : [])], f.file);
-    })(),
-    (async () => {
-      for (const f of inputs.gaf) await produceFile(['gaf', '--source', 'chaos', '--version', f.version, '--ontology', OBO_VERSION], f.file);
-    })(),
-  ]).finally(() => {
-    producing = false;
-    note(`production done after ${at()}`);
-  });
-
   // ── faults ──────────────────────────────────────────────────────────────────
   const counts: Record<Kind, number> = { broker: 0, postgres: 0, 'kill-dedup': 0, 'kill-sink': 0, replica: 0, registry: 0 };
   const faultLog: string[] = [];
@@ -256,27 +243,24 @@ t.test('the whole pipeline under broker, PostgreSQL, registry, process and rebal
       }
     }
   };
-  // every kind at least once (the broker twice), in a seeded order; then weighted picks
-  const mandatory = [...KINDS, 'broker' as const].sort(() => r.next() - 0.5);
-  const weighted = KINDS.flatMap((k) => Array<Kind>(WEIGHT[k]).fill(k));
   const total = () => Object.values(counts).reduce((a, b) => a + b, 0);
-  const faultDeadline = Date.now() + FAULT_WINDOW_MS;
-  while ((total() < MIN_FAULTS || mandatory.length > 0) && Date.now() < faultDeadline) {
-    await sleep(r.int(1_500, 5_000));
-    let kind: Kind;
-    if (producing && total() + mandatory.filter((k) => SERVER_KINDS.includes(k)).length >= MIN_FAULTS) {
-      // enough process faults already: the rest waits for the server faults after production
-      await production;
-      continue;
+  /** records the consumers have not handled yet: the dedup group's and every sink's lag, summed */
+  const backlog = async (): Promise<number> => {
+    let n = 0;
+    const stored = await q<{ sink: string; topic: string; partition: number; next_offset: string }>('SELECT sink, topic, partition, next_offset::text FROM sink_offsets');
+    for (const [sink, id] of Object.entries(SINK_TOPICS)) {
+      for (const [p, end] of await logEnd(topic(id))) n += Number(end - BigInt(stored.find((s) => s.sink === sink && s.topic === topic(id) && s.partition === p)?.next_offset ?? 0));
     }
-    if (producing) {
-      const i = mandatory.findIndex((k) => PROCESS_KINDS.includes(k));
-      kind = i >= 0 ? mandatory.splice(i, 1)[0]! : r.pick(weighted.filter((k) => PROCESS_KINDS.includes(k)));
-    } else {
-      const i = mandatory.findIndex((k) => SERVER_KINDS.includes(k));
-      kind = i >= 0 ? mandatory.splice(i, 1)[0]! : (mandatory.shift() ?? r.pick(weighted));
+    const committed = await withAdmin((admin) => admin.fetchOffsets({ groupId: `${stack.namespace}.dedup`, topics: [topic('ingest.fasta')] }));
+    for (const [p, end] of await logEnd(topic('ingest.fasta'))) {
+      const o = committed[0]?.partitions.find((x) => x.partition === p)?.offset ?? '-1';
+      n += Number(end - BigInt(o === '-1' ? 0 : o));
     }
+    return n;
+  };
+  const fault = async (kind: Kind) => {
     const started = Date.now();
+    const behindBefore = SERVER_PLAN.includes(kind) ? await backlog().catch(() => undefined) : undefined;
     try {
       const what = await Promise.race([
         inject(kind),
@@ -285,15 +269,57 @@ t.test('the whole pipeline under broker, PostgreSQL, registry, process and rebal
         }),
       ]);
       counts[kind]++;
-      faultLog.push(`${at()} ${kind}: ${what} (${Date.now() - started} ms)`);
-      note(faultLog.at(-1)!);
+      faultLog.push(`${at()} ${kind}: ${what} (${Date.now() - started} ms)${behindBefore === undefined ? '' : `; backlog ${behindBefore} records when it struck`}`);
     } catch (err) {
       faultLog.push(`${at()} ${kind} FAILED: ${(err as Error).message.slice(0, 400)}`);
-      note(faultLog.at(-1)!);
     }
-  }
-  note(`faults done after ${at()}, production ${producing ? 'still running' : 'done'}`);
-  await production;
+    note(faultLog.at(-1)!);
+  };
+  /** the registry answers schema lookups again (it answers 500 for about a minute after a PostgreSQL restart) */
+  const registryReady = async () => {
+    const url = `${stack.env.PROTEA_REGISTRY_URL}/subjects/${topic('jobs.events')}-value/versions/latest`;
+    const deadline = Date.now() + 180_000;
+    while (Date.now() < deadline) {
+      if ((await fetch(url, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined))?.status === 200) return;
+      await sleep(500);
+    }
+    faultLog.push(`${at()} registry FAILED: schema lookups still failing 180 s after the last server fault`);
+  };
+
+  const serverPlan = [...SERVER_PLAN].sort(() => r.next() - 0.5);
+  let producing = true;
+  const production = (async () => {
+    for (let k = 0; k < Math.max(inputs.fasta.length, inputs.gaf.length); k++) {
+      const f = inputs.fasta[k];
+      const g = inputs.gaf[k];
+      await Promise.all([
+        f ? produceFile(['fasta', ...(f.querySet ? ['--query-set', f.querySet] : [])], f.file) : undefined,
+        g ? produceFile(['gaf', '--source', 'chaos', '--version', g.version, '--ontology', OBO_VERSION], g.file) : undefined,
+      ]);
+      const kind = serverPlan.shift();
+      if (kind) {
+        await fault(kind);
+        await registryReady();
+      }
+    }
+    // a plan longer than the rounds: the rest after the last one
+    for (const kind of serverPlan.splice(0)) await fault(kind);
+  })().finally(() => {
+    producing = false;
+    note(`production done after ${at()}`);
+  });
+
+  // process faults all along, until production is done and at least MIN_FAULTS happened (every kind once, seeded order first)
+  const firsts = [...PROCESS_KINDS].sort(() => r.next() - 0.5);
+  const processFaults = (async () => {
+    const deadline = Date.now() + FAULT_WINDOW_MS;
+    while ((producing || total() < MIN_FAULTS || firsts.length > 0) && Date.now() < deadline) {
+      await sleep(r.int(2_000, 6_000));
+      await fault(firsts.shift() ?? r.pick(PROCESS_KINDS));
+    }
+  })();
+  await Promise.all([production, processFaults]);
+  note(`faults done after ${at()}`);
   await Promise.all(leaves);
 
   // ── settle: every lag 0 and the row counts stable ───────────────────────────
