@@ -92,6 +92,9 @@ interface Job {
   progress_total: number | null;
 }
 
+// the root object's timeout is the one the tap runner enforces on this file (.taprc's 300 s would cut it short)
+t.setTimeout(15 * 60_000);
+
 t.test('the whole pipeline under broker, PostgreSQL, registry, process and rebalance faults lands every record exactly once', async (t) => {
   t.setTimeout(15 * 60_000);
   const t0 = Date.now();
