@@ -84,6 +84,9 @@ const SINK_TOPICS: Record<string, string> = {
   annotations: 'ingest.gaf',
 };
 
+/** A timer for Promise.race that does not keep the process alive once the test is done. */
+const deadlineIn = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
 interface Job {
   id: string;
   operation: string;
@@ -234,7 +237,7 @@ t.test('the whole pipeline under broker, PostgreSQL, registry, process and rebal
             }
             p.killedByTest = true;
             p.child.kill(hard ? 'SIGKILL' : 'SIGTERM');
-            const gone = await Promise.race([p.exited, sleep(60_000).then(() => undefined)]);
+            const gone = await Promise.race([p.exited, deadlineIn(60_000).then(() => undefined)]);
             if (!gone) {
               crashes.push(`${p.slot} (${stage}) did not stop within 60 s of SIGTERM: killed`);
               p.child.kill('SIGKILL');
@@ -267,7 +270,7 @@ t.test('the whole pipeline under broker, PostgreSQL, registry, process and rebal
     try {
       const what = await Promise.race([
         inject(kind),
-        sleep(FAULT_TIMEOUT_MS).then(() => {
+        deadlineIn(FAULT_TIMEOUT_MS).then(() => {
           throw new Error(`not recovered within ${FAULT_TIMEOUT_MS / 1000} s`);
         }),
       ]);
@@ -428,7 +431,8 @@ t.test('the whole pipeline under broker, PostgreSQL, registry, process and rebal
     const want = inputs.letters.filter((x: ExpectedLetter) => x.dlq === id).map((x) => `${x.file}:${x.line} ${x.code}`);
     const unexpected = new Map<string, number>();
     for (const g of got) if (!want.includes(g)) unexpected.set(g.split(' ')[1]!, (unexpected.get(g.split(' ')[1]!) ?? 0) + 1);
-    const summary = unexpected.size ? `; unexpected: ${[...unexpected].map(([code, n]) => `${n} × ${code}`).join(', ')}` : '';
+    const twice = got.length - new Set(got).size;
+    const summary = `${unexpected.size ? `; unexpected: ${[...unexpected].map(([code, n]) => `${n} × ${code}`).join(', ')}` : ''}${twice ? `; ${twice} letters repeated` : ''}`;
     t.same(got.sort(), want.sort(), `${id}: exactly the ${want.length} deliberately bad records, each once (${got.length} letters${summary}) ${why}`);
   }
   note(`wall time ${at()}`);
