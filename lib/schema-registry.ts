@@ -3,7 +3,7 @@
 // encode and decode through here, with schema ids cached per subject.
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { config } from './config.js';
-import { ProteaError, classify } from './errors.js';
+import { ProteaError, classify, type ErrorContext } from './errors.js';
 import { retryPolicy, withRetry } from './runtime/retry.js';
 
 export class AvroRegistry {
@@ -18,13 +18,40 @@ export class AvroRegistry {
   private warm(id: number): Promise<unknown> {
     let p = this.warmed.get(id);
     if (!p) {
-      p = this.client.getSchema(id).catch((err: unknown) => {
+      p = this.client.getSchema(id).catch(async (err: unknown) => {
         this.warmed.delete(id);
-        throw classify(err, { component: 'registry' });
+        throw await this.failure(err, {});
       });
       this.warmed.set(id, p);
     }
     return p;
+  }
+
+  /**
+   * The catalogue error of a failed registry call. The client reports a
+   * request that got no HTTP answer at all (connection refused or reset: the
+   * registry restarting) as status 400, like a request the registry refused;
+   * a 400 is therefore checked against the registry itself: when it does not
+   * answer now, the failure is REGISTRY_UNAVAILABLE (retry), never a verdict
+   * on a record (found by the chaos test: good records dead-lettered as
+   * undecodable while the registry restarted).
+   */
+  private async failure(err: unknown, context: ErrorContext): Promise<ProteaError> {
+    const e = classify(err, { component: 'registry', ...context });
+    if (e.key !== 'REGISTRY_REJECTED' || (err as { status?: unknown }).status !== 400) return e;
+    if (await this.answers()) return e;
+    return new ProteaError('REGISTRY_UNAVAILABLE', `the schema registry at ${this.url} does not answer`, { component: 'registry', ...context }, { cause: err });
+  }
+
+  /** Whether the registry gives any HTTP answer below 500 within 2 s. */
+  private async answers(): Promise<boolean> {
+    try {
+      const res = await fetch(`${this.url}/subjects`, { signal: AbortSignal.timeout(2000) });
+      await res.body?.cancel();
+      return res.status < 500;
+    } catch {
+      return false;
+    }
   }
 
   constructor(url: string = config().registryUrl) {
@@ -42,7 +69,7 @@ export class AvroRegistry {
         try {
           return await this.client.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject });
         } catch (err) {
-          throw classify(err, { component: 'registry', subject });
+          throw await this.failure(err, { subject });
         }
       },
       { policy: retryPolicy({ maxAttempts: 5 }) },
@@ -55,9 +82,9 @@ export class AvroRegistry {
   schemaId(subject: string): Promise<number> {
     let id = this.ids.get(subject);
     if (!id) {
-      id = this.client.getLatestSchemaId(subject).catch((err: unknown) => {
+      id = this.client.getLatestSchemaId(subject).catch(async (err: unknown) => {
         this.ids.delete(subject);
-        const e = classify(err, { component: 'registry', subject });
+        const e = await this.failure(err, { subject });
         if (e.key === 'REGISTRY_REJECTED') {
           throw new ProteaError('REGISTRY_REJECTED', `subject ${subject} has no schema in the registry`, { subject, hint: 'Run `protea topics create` to create the topics and register their schemas.' }, { cause: err });
         }
@@ -75,7 +102,7 @@ export class AvroRegistry {
       return await this.client.encode(id, value);
     } catch (err) {
       // Only the client's validation error means a bad value; anything else is the registry.
-      if (!/Validation/.test((err as Error).name ?? '')) throw classify(err, { component: 'registry', subject });
+      if (!/Validation/.test((err as Error).name ?? '')) throw await this.failure(err, { subject });
       const paths = await this.invalidPaths(id, value);
       const where = paths.length > 0 ? `field ${paths.join(', ')}` : (err as Error).message;
       throw new ProteaError('AVRO_ENCODE_FAILED', `value does not match ${subject}: ${where}`, { ...context, subject, field: paths[0] }, { cause: err });
@@ -100,7 +127,7 @@ export class AvroRegistry {
     try {
       return (await this.client.decode(buffer)) as T;
     } catch (err) {
-      const e = classify(err, context);
+      const e = await this.failure(err, context);
       // An unreachable registry is transient; anything else means bad bytes.
       if (e.retriable) throw e;
       throw new ProteaError('AVRO_DECODE_FAILED', `cannot decode record: ${(err as Error).message}`, context, { cause: err });

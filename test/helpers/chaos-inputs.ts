@@ -3,49 +3,10 @@
 // dedup stage has work, a few deliberately bad entries) and GAF files pinned
 // to a small GO release (rows on its terms, a few deliberately bad rows),
 // with what each must become: rows, distinct keys and dead letters.
-//
-// The seeded PRNG is a local mulberry32 for now; test/helpers/seeded-random.ts
-// (another branch) is meant to replace it.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-
-/** mulberry32: a tiny 32-bit PRNG, enough to make a run repeatable from its seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export interface Rng {
-  next(): number;
-  int(lo: number, hi: number): number;
-  pick<T>(xs: readonly T[]): T;
-}
-
-export function rng(seed: number): Rng {
-  const next = mulberry32(seed);
-  return {
-    next,
-    int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),
-    pick: (xs) => xs[Math.floor(next() * xs.length)]!,
-  };
-}
-
-/** PROTEA_TEST_SEED when set (to replay a run), else a fresh one. */
-export function chosenSeed(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.PROTEA_TEST_SEED;
-  if (raw !== undefined && raw !== '') {
-    if (!/^\d+$/.test(raw)) throw new Error(`PROTEA_TEST_SEED=${raw}: expected a non-negative integer`);
-    return Number(raw) >>> 0;
-  }
-  return (Math.random() * 2 ** 32) >>> 0;
-}
+import { seededRandom } from './seeded-random.js';
 
 /** A dead letter the run must produce: its topic id and the file and line it names. */
 export interface ExpectedLetter {
@@ -116,7 +77,7 @@ export interface GenerateOptions {
 }
 
 export function generateInputs(o: GenerateOptions): ChaosInputs {
-  const r = rng(o.seed);
+  const r = seededRandom(o.seed);
   const md5 = (s: string) => createHashHex(s);
   const out: ChaosInputs = {
     oboFile: o.oboFile,
