@@ -3,7 +3,7 @@
 // twice (at two offsets), and a producer retry can write a GAF row twice. A
 // job must never pass its total, nor succeed before all its records landed.
 // Sink transactions are driven directly on a fresh database (no Kafka needed).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createCopyPool } from '../../lib/db.js';
 import { uuidv7 } from '../../lib/ids.js';
 import type { IncomingRecord } from '../../lib/topic-consumer.js';
@@ -40,13 +40,19 @@ function fromDedup(first: number, values: Protein[]): IncomingRecord<ProteinReco
   return incoming('proteins', 0, first, values).map((r, i) => ({ ...r, headers: { [SOURCE_FILE_HEADER]: FILE, [SOURCE_LINE_HEADER]: String(values[i]!.line) } }));
 }
 
-t.test('a redelivered FASTA entry moves its job progress once; the job succeeds only when every entry landed', async (t) => {
+/** A fresh database with one running job of `total` records; its pool, a query helper, the job id. */
+async function jobOf(t: Test, total: number) {
   const url = await freshDatabase(t, { migrate: true });
   const pool = createCopyPool(url, 2);
   t.teardown(() => pool.end());
   const query = async (text: string, values: unknown[] = []) => (await pool.query(text, values)).rows as Record<string, unknown>[];
   const job = uuidv7();
-  await query(`INSERT INTO job (id, operation, queue_name, status, progress_total) VALUES ($1, 'produce', 'ingest', 'running', 3)`, [job]);
+  await query(`INSERT INTO job (id, operation, queue_name, status, progress_total) VALUES ($1, 'produce', 'ingest', 'running', $2)`, [job, total]);
+  return { pool, query, job };
+}
+
+t.test('a redelivered FASTA entry moves its job progress once; the job succeeds only when every entry landed', async (t) => {
+  const { pool, query, job } = await jobOf(t, 3);
   const state = async () => (await query('SELECT progress_current AS current, status FROM job WHERE id = $1', [job]))[0];
   const write = (expected: number, values: Protein[]) =>
     writeOnPool(pool, proteinsSink, { topic: 'proteins', partition: 0, expected: BigInt(expected), next: BigInt(expected + values.length), records: fromDedup(expected, values) }, { sendDeadLetters: async () => undefined });
@@ -66,12 +72,7 @@ t.test('a redelivered FASTA entry moves its job progress once; the job succeeds 
 });
 
 t.test('a record dead-lettered twice by a sink counts once, with one dead_letter event', async (t) => {
-  const url = await freshDatabase(t, { migrate: true });
-  const pool = createCopyPool(url, 2);
-  t.teardown(() => pool.end());
-  const query = async (text: string, values: unknown[] = []) => (await pool.query(text, values)).rows as Record<string, unknown>[];
-  const job = uuidv7();
-  await query(`INSERT INTO job (id, operation, queue_name, status, progress_total) VALUES ($1, 'produce', 'ingest', 'running', 2)`, [job]);
+  const { pool, query, job } = await jobOf(t, 2);
   const bad = protein(job, 'P20001', 7, 'not-an-md5'); // the proteins sink refuses it
   const letters: number[] = [];
   const write = (expected: number, values: Protein[]) =>
@@ -90,12 +91,7 @@ t.test('a record dead-lettered twice by a sink counts once, with one dead_letter
 });
 
 t.test('dead letters a processor reports for the same input line count once toward the job', async (t) => {
-  const url = await freshDatabase(t, { migrate: true });
-  const pool = createCopyPool(url, 2);
-  t.teardown(() => pool.end());
-  const query = async (text: string, values: unknown[] = []) => (await pool.query(text, values)).rows as Record<string, unknown>[];
-  const job = uuidv7();
-  await query(`INSERT INTO job (id, operation, queue_name, status, progress_total) VALUES ($1, 'produce', 'ingest', 'running', 2)`, [job]);
+  const { pool, query, job } = await jobOf(t, 2);
   const deadLetter = (line: number, ingestOffset: number): { key: string; value: JobEventRecord } => ({
     key: job,
     value: {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import t from 'tap';
 import { PROJECT_ROOT, config } from '../../lib/config.js';
 import { adminQuery, withDatabase } from '../../lib/db.js';
+import { freePort } from '../helpers/free-port.js';
 
 interface Component {
   name: string;
@@ -19,16 +20,6 @@ interface Component {
   log: string;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function alive(pid: number): boolean {
   try {

@@ -2,24 +2,13 @@
 // never a verdict on a record: the client reports a refused connection as an
 // HTTP 400, which used to read as "rejected" and dead-lettered good records
 // as undecodable while the registry restarted (found by the chaos test).
-import net from 'node:net';
 import t from 'tap';
 import { AvroRegistry } from '../../lib/schema-registry.js';
+import { freePort } from '../helpers/free-port.js';
 
-/** A port nothing listens on: bound, then closed. */
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 t.test('a refused connection is REGISTRY_UNAVAILABLE (retry), for lookups, registrations and decoding', async (t) => {
-  const registry = new AvroRegistry(`http://127.0.0.1:${await closedPort()}`);
+  const registry = new AvroRegistry(`http://127.0.0.1:${await freePort()}`);
   await t.rejects(registry.schemaId('any-value'), { name: 'ProteaError', key: 'REGISTRY_UNAVAILABLE', disposition: 'retry' }, 'schema id lookup');
   await t.rejects(registry.register('any-value', { type: 'record', name: 'R', fields: [] }), { name: 'ProteaError', key: 'REGISTRY_UNAVAILABLE', disposition: 'retry' }, 'registration');
   const wire = Buffer.from([0, 0, 0, 0, 7, 2]); // Confluent framing: magic 0, schema id 7, then the body

@@ -1,0 +1,14 @@
+// A TCP port nothing listens on right now: bound on 127.0.0.1, then closed.
+// For a stack of a test's own (free ports) or a server that is not there.
+import net from 'node:net';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
