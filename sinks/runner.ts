@@ -51,9 +51,10 @@
 //
 // Lifecycle (lib/runtime/stage-runtime.ts): stop() lets the in-flight
 // transaction finish (commit or roll back; never half) and abandons the rest
-// of the batch, or, after the grace period (or on a rebalance), cuts the
-// connection, which rolls the transaction back; then the consumer leaves the
-// group and the clients disconnect.
+// of the batch, or, after the grace period, cuts the connection, which rolls
+// the transaction back; then the consumer leaves the group and the clients
+// disconnect. A rebalance abandons the rest of the batch, but lets the
+// in-flight transaction end (the fence keeps it ahead of the new owner).
 import { performance } from 'node:perf_hooks';
 import { config } from '../lib/config.js';
 import { copyRows, copyRowsBinary, runSql, type BinaryType, type CopyValue, type PgClient, type PgPool, type SqlStatement } from '../lib/copy.js';
@@ -668,8 +669,13 @@ export class SinkRunner<T> {
       const expected = state.expected;
       const todo = chunk.filter((r) => BigInt(r.offset) >= expected);
       let client: PgClient | undefined;
-      // past the grace period the connection is cut: the transaction rolls back, never half
-      const cut = () => this.releaseActive(new Error('sink stopping'));
+      // Past the grace period the connection is cut: the transaction rolls back, never half. A
+      // rebalance does not cut it: the fence orders it before the partition's new owner, and a
+      // transaction that already sent its dead letters must commit, or they would be sent twice.
+      const cut = () => {
+        if (signal.reason instanceof ProteaError && signal.reason.key === 'STAGE_REBALANCED') return;
+        this.releaseActive(new Error('sink stopping'));
+      };
       signal.addEventListener('abort', cut, { once: true });
       try {
         client = await this.copyPool!.connect().catch((err: unknown) => {
