@@ -30,7 +30,7 @@ import { buildDeadLetter, deadLetterJobEvent, sendDeadLetters, type DeadLetter }
 import { emitStageEvent, lagOf } from '../lib/runtime/instrumentation.js';
 import { microBatches, type MicroBatchLimits } from '../lib/runtime/micro-batches.js';
 import type { RetryOptions } from '../lib/runtime/retry.js';
-import { BatchAbandoned, StageRuntime, type StageBatch, type StageOptions, type StopResult } from '../lib/runtime/stage-runtime.js';
+import { BatchAbandoned, StageRuntime, isRebalance, type StageBatch, type StageOptions, type StopResult } from '../lib/runtime/stage-runtime.js';
 import type { IncomingRecord } from '../lib/topic-consumer.js';
 import type { JobEventRecord } from '../schemas/generated/types.js';
 import { dlqFor, topicName, type Stage } from '../topics/catalogue.js';
@@ -209,8 +209,13 @@ class ProcessorRunner<TIn> implements ProcessorHandle {
       });
     }
     const tTransform = performance.now();
-    const sent = await this.sendOutputs(perInput, rejected, signal);
-    await this.sendRejected(rejected, signal);
+    // Once the batch sends, a rebalance no longer cuts it: its sends finish and the client
+    // commits it (a commit while the group prepares a rebalance still counts), so the
+    // partition's next owner does not send its outputs and dead letters a second time.
+    // A stop past the grace period still cuts the sends.
+    const sending = unlessRebalanced(signal);
+    const sent = await this.sendOutputs(perInput, rejected, sending);
+    await this.sendRejected(rejected, sending);
     const tSend = performance.now();
 
     // Everything of the batch is acknowledged: returning lets the client resolve and commit it.
@@ -319,6 +324,17 @@ class ProcessorRunner<TIn> implements ProcessorHandle {
     );
     this.counts.jobEvents += events.length;
   }
+}
+
+/** A signal that follows `signal`, except for an abort because the group rebalanced. */
+function unlessRebalanced(signal: AbortSignal): AbortSignal {
+  const controller = new AbortController();
+  const follow = () => {
+    if (!isRebalance(signal.reason)) controller.abort(signal.reason);
+  };
+  if (signal.aborted) follow();
+  else signal.addEventListener('abort', follow, { once: true });
+  return controller.signal;
 }
 
 function countBy(items: readonly string[]): Map<string, number> {

@@ -64,7 +64,7 @@ import { clusterIdOf } from '../lib/kafka-client.js';
 import { buildDeadLetter, sendDeadLetters } from '../lib/runtime/dead-letters.js';
 import { emitStageEvent, lagOf } from '../lib/runtime/instrumentation.js';
 import { microBatches } from '../lib/runtime/micro-batches.js';
-import { BatchAbandoned, StageRuntime, type StageBatch, type StageOptions, type StopResult } from '../lib/runtime/stage-runtime.js';
+import { BatchAbandoned, StageRuntime, isRebalance, type StageBatch, type StageOptions, type StopResult } from '../lib/runtime/stage-runtime.js';
 import type { IncomingRecord } from '../lib/topic-consumer.js';
 import { dlqFor, topicName } from '../topics/catalogue.js';
 
@@ -673,7 +673,7 @@ export class SinkRunner<T> {
       // rebalance does not cut it: the fence orders it before the partition's new owner, and a
       // transaction that already sent its dead letters must commit, or they would be sent twice.
       const cut = () => {
-        if (signal.reason instanceof ProteaError && signal.reason.key === 'STAGE_REBALANCED') return;
+        if (isRebalance(signal.reason)) return;
         this.releaseActive(new Error('sink stopping'));
       };
       signal.addEventListener('abort', cut, { once: true });

@@ -1,15 +1,18 @@
 // The lifecycle every stage shares, processors and sinks alike: connect, join
 // the consumer group and run batches; heartbeat on a timer while a batch runs
-// (a transform longer than the session timeout keeps the membership); abort
-// the batch when the group rebalances (it is abandoned uncommitted and
-// redelivered to the partition's new owner); stop gracefully on stop() or
+// (a transform longer than the session timeout keeps the membership); signal
+// the batch when the group rebalances: a stage abandons what it has not begun
+// to deliver (uncommitted, redelivered to the partition's new owner) and
+// finishes what it has begun (a processor's sends, a sink's transaction), so
+// nothing it already sent is sent again; stop gracefully on stop() or
 // SIGTERM/SIGINT within ONE grace period; report a crash through `done`.
 //
 // What a batch does, and when its offsets count as done, is the stage's own
 // delivery rule (processors/runner.ts, sinks/runner.ts): the runtime hands it
 // the records with an AbortSignal and a heartbeat, and only looks at how it
 // ended:
-//   returned           done (a processor's offsets are then committed)
+//   returned           done (a processor's offsets are then committed), also
+//                      after a rebalance signal
 //   aborted            abandoned uncommitted (stop, grace over, rebalance)
 //   threw `retry`      the retries ran out: with `onExhausted: 'redeliver'` the
 //                      batch goes back to the client, which refetches it later;
@@ -109,6 +112,11 @@ const within = async <T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> => {
     clearTimeout(timer);
   }
 };
+
+/** Whether an abort reason is the group rebalancing (not a stop). */
+export function isRebalance(reason: unknown): boolean {
+  return reason instanceof ProteaError && reason.key === 'STAGE_REBALANCED';
+}
 
 export class StageRuntime<T> {
   readonly stage: string;
@@ -335,7 +343,9 @@ export class StageRuntime<T> {
         heartbeat: ctx.heartbeat,
         isStale: ctx.isStale,
       });
-      if (signal.aborted) throw signal.reason; // finished, but too late to count: leave it uncommitted
+      // finished after a stop cut it: too late to count, leave it uncommitted; finished after a
+      // rebalance: hand it back done, the client commits it if the group still lets it
+      if (signal.aborted && !isRebalance(signal.reason)) throw signal.reason;
     } catch (thrown) {
       const err = signal.aborted ? signal.reason : thrown;
       if (err instanceof BatchAbandoned || (err instanceof ProteaError && err.key === 'STAGE_REBALANCED')) {
