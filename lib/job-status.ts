@@ -4,7 +4,8 @@
 // and error code (`protea demo`). The decisions are pure functions over rows
 // of lib/queries/job-status.ts, so they are tested without a clock or a
 // database; the two async helpers only fetch those rows.
-import { classify } from './errors.js';
+import { ProteaError, classify } from './errors.js';
+import { within } from './runtime/retry.js';
 import { withQueryPool } from './db.js';
 import { deadLetterGroups, jobActivity, ontologyReleases, type DeadLetterGroupRow, type JobActivityRow, type OntologyReleaseRow } from './queries/job-status.js';
 import type { JobRow } from './queries/jobs.js';
@@ -71,15 +72,6 @@ export function pinnedReleaseWarning(version: string, releases: readonly Ontolog
   ].join('\n');
 }
 
-/** Settles with the promise, or rejects after ms (a database that does not answer must not hold a command up). */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * Asks the database whether the release is loaded: the warning to print, null
  * when it is, or a note that it could not check (the command goes on: the
@@ -88,7 +80,10 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 export async function checkPinnedRelease(dbUrl: string, version: string, opts: { namespace?: string; timeoutMs?: number } = {}): Promise<string | null> {
   let releases: readonly OntologyReleaseRow[];
   try {
-    releases = await within(withQueryPool(ontologyReleases, dbUrl), opts.timeoutMs ?? 5000, 'PostgreSQL');
+    const timeoutMs = opts.timeoutMs ?? 5000;
+    const found = await within(withQueryPool(ontologyReleases, dbUrl), timeoutMs);
+    if (found === 'timeout') throw new ProteaError('DB_UNAVAILABLE', `PostgreSQL: no answer within ${timeoutMs / 1000} s`, { component: 'postgresql' });
+    releases = found;
   } catch (err) {
     const e = classify(err);
     return `note: could not check whether ontology release ${version} is loaded (${e.code}: ${e.message.split('\n')[0]}); producing anyway. The annotations sink holds rows of a release that is not loaded for up to ${ONTOLOGY_WAIT_MINUTES} minutes, then dead-letters them.`;

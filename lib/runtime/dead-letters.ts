@@ -5,7 +5,7 @@
 // `protea produce` (topics/produce.ts) all send what this module builds.
 import { createHash } from 'node:crypto';
 import type { DeadLetterRecord, JobEventRecord } from '../../schemas/generated/types.js';
-import { KEYS, subjectFor } from '../../topics/catalogue.js';
+import { KEYS, SOURCE_FILE_HEADER, SOURCE_LINE_HEADER, subjectFor } from '../../topics/catalogue.js';
 import type { ProteaError } from '../errors.js';
 import type { TopicProducer } from '../topic-producer.js';
 
@@ -79,8 +79,8 @@ export function buildDeadLetter(input: DeadLetterInput): DeadLetter {
   };
   if (source.partition !== null) headers['protea-source-partition'] = String(source.partition);
   if (source.offset !== null) headers['protea-source-offset'] = source.offset;
-  if (file !== null) headers['protea-source-file'] = file;
-  if (line !== null) headers['protea-source-line'] = String(line);
+  if (file !== null) headers[SOURCE_FILE_HEADER] = file;
+  if (line !== null) headers[SOURCE_LINE_HEADER] = String(line);
   if (jobId !== null) headers['protea-job-id'] = jobId;
   return { key: input.key === undefined ? source.key : input.key, value, headers };
 }

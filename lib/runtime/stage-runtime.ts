@@ -27,7 +27,7 @@ import { AvroRegistry } from '../schema-registry.js';
 import { TopicConsumer, type BatchContext, type IncomingRecord } from '../topic-consumer.js';
 import { TopicProducer } from '../topic-producer.js';
 import { emitStageEvent } from './instrumentation.js';
-import { retryPolicy, withRetry, type RetryOptions, type RetryPolicy } from './retry.js';
+import { retryPolicy, within, withRetry, type RetryOptions, type RetryPolicy } from './retry.js';
 
 /** Thrown (as an abort reason) when a batch is left unresolved on purpose: nothing of it is committed. */
 export class BatchAbandoned extends Error {
@@ -100,18 +100,6 @@ export interface StopResult {
 interface InFlight {
   controller: AbortController;
 }
-
-const within = async <T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> => {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), Math.max(0, ms));
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-};
 
 /** Whether an abort reason is the group rebalancing (not a stop). */
 export function isRebalance(reason: unknown): boolean {
