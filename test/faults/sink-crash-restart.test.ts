@@ -52,6 +52,8 @@ interface Life {
   exit?: { code: number | null; signal: NodeJS.Signals | null };
   selfKill?: string;
   assigned: number[][];
+  /** when it last got partitions (ms) */
+  assignedAt?: number;
   stderr: string;
 }
 
@@ -100,7 +102,9 @@ t.test('SIGKILLed inside transactions and from outside, restarted, rebalanced: e
       for (const line of chunk.split('\n')) {
         if (line.includes('"partitions assigned"')) {
           try {
-            life.assigned.push((JSON.parse(line) as { assigned: number[] }).assigned);
+            const assigned = (JSON.parse(line) as { assigned: number[] }).assigned;
+            life.assigned.push(assigned);
+            if (assigned.length > 0) life.assignedAt = Date.now();
           } catch {
             /* a line split across chunks: the count is informative only */
           }
@@ -146,10 +150,12 @@ t.test('SIGKILLed inside transactions and from outside, restarted, rebalanced: e
   const killer = (async () => {
     await sleep(5000); // the first kill once the sink is under way (scenario)
     while (chaos) {
-      // victims among the replicas that got partitions: one still starting (slow beside another
-      // heavy test) has no transaction to interrupt, and killing it again and again starves the
-      // replicas of the transactions in which their own crash faults fire
-      const targets = [...live.values()].filter(({ life }) => life.assigned.some((a) => a.length > 0));
+      // Outside kills hit replica b once it has partitions; replica a is left to its own crash
+      // faults. Killing either at any moment (a replica still starting included: the CLI loads
+      // in a second or two, slower beside another heavy test) starved the replicas of the
+      // transactions in which their own faults fire, and waiting for a replica to work first
+      // let its own faults preempt every outside kill: each kind needs room of its own.
+      const targets = [...live.values()].filter(({ life }) => life.slot === 'b' && life.assignedAt !== undefined);
       const victim = targets.length > 0 ? targets[Math.floor(faultRandom.next() * targets.length)] : undefined;
       if (victim && victim.child.exitCode === null) {
         victim.child.kill('SIGKILL');
