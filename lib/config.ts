@@ -43,6 +43,10 @@ export const SETTINGS = {
   retryMaxDelayMs: { env: 'PROTEA_RETRY_MAX_DELAY_MS', kind: 'int', default: '5000', doc: 'Cap of one backoff delay.' },
   stageGraceMs: { env: 'PROTEA_STAGE_GRACE_MS', kind: 'int', default: '15000', doc: 'How long a stopping stage lets its in-flight batch finish before abandoning it uncommitted.' },
   stageSessionTimeoutMs: { env: 'PROTEA_STAGE_SESSION_TIMEOUT_MS', kind: 'int', default: '10000', doc: 'Consumer group session timeout of a stage: how soon a dead replica\'s partitions move (a running batch heartbeats on its own).' },
+  modelsDir: { env: 'PROTEA_MODELS_DIR', kind: 'string', default: 'models', doc: 'Where ONNX embedding models live: `<model_name>.onnx` beside its model card `<model_name>.json` (relative to the project root).' },
+  embedDevice: { env: 'PROTEA_EMBED_DEVICE', kind: 'enum', default: 'auto', values: ['auto', 'cpu', 'cuda'], doc: 'ONNX Runtime execution provider of the embedder: `auto` tries CUDA and falls back to CPU, `cuda` fails when CUDA cannot be loaded.' },
+  embedTokenBudget: { env: 'PROTEA_EMBED_TOKEN_BUDGET', kind: 'int', default: '8192', doc: 'Padded tokens (batch size x longest sequence) per model call of the embedder; sequences are batched by length under it.' },
+  embedThreads: { env: 'PROTEA_EMBED_THREADS', kind: 'int', default: '0', doc: 'Intra-op threads of the ONNX Runtime CPU provider (0 = ONNX Runtime decides).' },
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -71,6 +75,10 @@ export interface Config {
   readonly retryMaxDelayMs: number;
   readonly stageGraceMs: number;
   readonly stageSessionTimeoutMs: number;
+  readonly modelsDir: string;
+  readonly embedDevice: 'auto' | 'cpu' | 'cuda';
+  readonly embedTokenBudget: number;
+  readonly embedThreads: number;
 }
 
 function invalid(setting: Setting, raw: string, why: string): ProteaError {
@@ -122,6 +130,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw invalid(SETTINGS.topicNamespace, out.topicNamespace as string, 'only letters, digits, ".", "_" and "-" are legal in Kafka topic names');
   }
   out.stateDir = path.resolve(PROJECT_ROOT, out.stateDir as string);
+  out.modelsDir = path.resolve(PROJECT_ROOT, out.modelsDir as string);
+  if ((out.embedTokenBudget as number) < 1) throw invalid(SETTINGS.embedTokenBudget, String(out.embedTokenBudget), 'expected at least 1');
   return Object.freeze(out) as unknown as Config;
 }
 
