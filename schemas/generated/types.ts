@@ -74,6 +74,8 @@ export interface EmbeddingRecord {
   backend: string;
   /** Where it ran: 'cuda' (ONNX Runtime CUDA execution provider) or 'cpu'. */
   device: string;
+  /** Residues embedded when the sequence was cut at the config's max_length (the model saw only its first truncated_at residues); null when the vector covers the whole sequence or chunk. */
+  truncated_at: number | null;
   /**
    * Job (UUIDv7 string) the embedding was computed for (e.g. a replay), or null when unknown.
    * UUID in its canonical string form (logicalType uuid).

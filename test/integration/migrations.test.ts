@@ -95,10 +95,11 @@ const KEY_COLUMNS: Record<string, Record<string, string>> = {
   embedding_config: {
     id: 'uuid!', model_name: 'text!', model_backend: 'text!', layer_indices: '_int4!', layer_agg: 'text!', pooling: 'text!', normalize: 'bool!',
     normalize_residues: 'bool!', max_length: 'int4!', use_chunking: 'bool!', chunk_size: 'int4!', chunk_overlap: 'int4!', description: 'text', created_at: 'timestamptz!',
+    active: 'bool!',
   },
   sequence_embedding: {
     id: 'int8!', sequence_id: 'int8!', embedding_config_id: 'uuid!', embedding: 'bytea!', embedding_dim: 'int4!', chunk_index_s: 'int4!',
-    chunk_index_e: 'int4', created_at: 'timestamptz!',
+    chunk_index_e: 'int4', created_at: 'timestamptz!', backend: 'text', device: 'text', truncated_at: 'int4', job_id: 'uuid',
   },
   query_set: { id: 'uuid!', name: 'text!', description: 'text', created_at: 'timestamptz!' },
   query_set_entry: { id: 'int8!', query_set_id: 'uuid!', accession: 'text!', sequence_id: 'int8!', created_at: 'timestamptz!' },
