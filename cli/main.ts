@@ -5,6 +5,7 @@ import { registerApi } from './commands/api.js';
 import { registerConfig } from './commands/config.js';
 import { registerDb } from './commands/db.js';
 import { registerDemo } from './commands/demo.js';
+import { registerEmbeddings } from './commands/embeddings.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerPipeline } from './commands/pipeline.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerProduce(program);
   registerJobs(program);
   registerPipeline(program);
+  registerEmbeddings(program);
   registerEvaluate(program);
   registerApi(program);
   registerSchemas(program);

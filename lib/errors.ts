@@ -66,6 +66,7 @@ export const CATALOGUE = {
   SINK_WRITE_FAILED: entry('dead-letter', 422, 'PostgreSQL refused the record (constraint or type); it went to the dead-letter topic with the reason.'),
   PROCESSOR_FAILED: entry('dead-letter', 500, 'The stage could not transform the record; it went to the dead-letter topic with the reason.'),
   STAGE_REBALANCED: entry('retry', 409, 'The consumer group rebalanced during the batch; it was abandoned uncommitted and is redelivered to the partition\'s new owner.'),
+  STAGE_BEHIND: entry('retry', 504, 'A stage this command waits for has not caught up in time: is `protea pipeline` running? Nothing is lost: the records wait on their topic.'),
   NOT_FOUND: entry('fatal', 404, 'No row has the id given; list what exists (e.g. `protea evaluate set --list`, `protea jobs`).'),
   EVALUATION_INPUT_INVALID: entry('fatal', 400, 'Fix the line named in the message: ground truth is `target<TAB>term`, predictions `target<TAB>term<TAB>score` with 0 <= score <= 1, IA `term<TAB>ia`.'),
   EVALUATION_EMPTY: entry('fatal', 500, 'Nothing to score: check that the two annotation sets differ in experimental annotations and share an ontology release.'),

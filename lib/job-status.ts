@@ -157,6 +157,7 @@ const NOUNS: Record<string, [string, string]> = {
   'produce.fasta': ['FASTA record', 'FASTA records'],
   'produce.obo': ['ontology record', 'ontology records'],
   'produce.taxonomy': ['taxonomy line', 'taxonomy lines'],
+  replay_embeddings: ['sequence', 'sequences'],
 };
 
 /** A short reason per error code; the group's first message stands in for codes not listed. */
@@ -168,6 +169,7 @@ const REASONS: Record<string, string> = {
   PROTEA_ERR_AVRO_DECODE_FAILED: 'undecodable record bytes',
   PROTEA_ERR_SINK_WRITE_FAILED: 'refused by PostgreSQL',
   PROTEA_ERR_PROCESSOR_FAILED: 'the stage could not transform it',
+  PROTEA_ERR_EMBEDDING_FAILED: 'the model could not embed it',
 };
 
 export interface DeadLetterLine {

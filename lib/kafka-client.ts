@@ -173,3 +173,23 @@ export async function deleteTopics(names: readonly string[], opts: KafkaClientOp
     if (doomed.length > 0) await admin.deleteTopics({ topics: doomed });
   }, opts);
 }
+
+/** Offsets of one partition: the first still in the log and the next to be written. */
+export interface PartitionRange {
+  partition: number;
+  low: bigint;
+  high: bigint;
+}
+
+/** The offset range of every partition of a topic, now. */
+export async function topicRanges(topic: string, opts: KafkaClientOptions = {}): Promise<PartitionRange[]> {
+  return withAdmin(async (admin) => (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) })), opts);
+}
+
+/** Deletes consumer groups (a finished replay's), ignoring those already gone. */
+export async function deleteGroups(groupIds: readonly string[], opts: KafkaClientOptions = {}): Promise<void> {
+  if (groupIds.length === 0) return;
+  await withAdmin(async (admin) => {
+    await admin.deleteGroups([...groupIds]).catch(() => undefined);
+  }, opts);
+}

@@ -17,7 +17,9 @@ import { writeSync } from 'node:fs';
 import { ProteaError } from '../lib/errors.js';
 import type { StopResult } from '../lib/runtime/stage-runtime.js';
 import { runDedup } from '../processors/dedup/processor.js';
+import { runEmbedder } from '../processors/embedder/processor.js';
 import { annotationsSink } from '../sinks/annotations.js';
+import { embeddingsSink } from '../sinks/embeddings.js';
 import { jobsSink } from '../sinks/jobs.js';
 import { ontologySink } from '../sinks/ontology.js';
 import { proteinsSink } from '../sinks/proteins.js';
@@ -36,6 +38,7 @@ export const SINKS: Readonly<Record<string, SinkMapping<never>>> = {
   taxonomy: taxonomySink as SinkMapping<never>,
   query_sets: querySetsSink as SinkMapping<never>,
   annotations: annotationsSink as SinkMapping<never>,
+  embeddings: embeddingsSink as SinkMapping<never>,
 };
 
 /** How a stage is started; unset options take the stage's defaults. */
@@ -91,6 +94,15 @@ export const STAGES: readonly StageDefinition[] = [
       const { dbUrl: _d, maxRecords: _m, fault: _f, ...rest } = opts;
       const h = await runDedup({ handleSignals: false, ...defined(rest) });
       return { name: 'dedup', groupId: h.groupId, stop: (reason) => h.stop(reason), done: h.done };
+    },
+  },
+  {
+    name: 'embedder',
+    kind: 'processor',
+    async start(opts = {}) {
+      const { maxRecords: _m, fault: _f, ...rest } = opts;
+      const h = await runEmbedder({ handleSignals: false, ...defined(rest) });
+      return { name: 'embedder', groupId: h.groupId, stop: (reason) => h.stop(reason), done: h.done };
     },
   },
   ...Object.entries(SINKS).map(([name, mapping]) => sinkStage(name, mapping)),

@@ -248,8 +248,8 @@ class ProcessorRunner<TIn> implements ProcessorHandle {
       return res;
     };
     return bisect(part, (recs) => this.retrying(`${this.stage} transform`, batch.signal, () => once(recs)), {
-      // outages (retries exhausted), aborts and broken contracts are not a record's fault
-      splittable: (err) => !isAbort(err) && !(err instanceof ProteaError && (err.disposition === 'retry' || err.context.contract === true)),
+      // outages (retries exhausted), aborts, fatal errors (a model that cannot load) and broken contracts are not a record's fault
+      splittable: (err) => !isAbort(err) && !(err instanceof ProteaError && (err.disposition !== 'dead-letter' || err.context.contract === true)),
       single: (record, err) => this.asRecordError(err, record as IncomingRecord<unknown>),
       onSplit: (size, err) => {
         this.counts.bisections++;

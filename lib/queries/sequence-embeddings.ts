@@ -1,0 +1,28 @@
+// sequence_embedding rows as the embedder reads them: which (sequence, config)
+// pairs already have their vectors, so a redelivered or replayed sequence is
+// not embedded again. The rows are written by the embeddings sink
+// (sinks/embeddings.ts).
+import { z } from 'zod';
+import { sql, type CommonQueryMethods } from '../db.js';
+
+const Pair = z.object({ sequence_hash: z.string(), embedding_config_id: z.string() });
+
+/** `<md5>|<config id>` of every pair of md5s x configs that has at least one vector, in one look-up. */
+export async function embeddedPairs(db: CommonQueryMethods, md5s: readonly string[], configIds: readonly string[]): Promise<Set<string>> {
+  if (md5s.length === 0 || configIds.length === 0) return new Set();
+  const rows = await db.any(sql.type(Pair)`
+    SELECT DISTINCT s.sequence_hash, e.embedding_config_id
+      FROM sequence s JOIN sequence_embedding e ON e.sequence_id = s.id
+     WHERE s.sequence_hash = ANY(${sql.array([...md5s], 'bpchar')})
+       AND e.embedding_config_id = ANY(${sql.array([...configIds], 'uuid')})`);
+  return new Set(rows.map((r) => `${r.sequence_hash}|${r.embedding_config_id}`));
+}
+
+/** Vectors per config and how many sequences they cover. */
+export async function embeddingCounts(db: CommonQueryMethods, configId: string): Promise<{ vectors: number; sequences: number; truncated: number; devices: string[] }> {
+  return db.one(sql.type(z.object({ vectors: z.number(), sequences: z.number(), truncated: z.number(), devices: z.array(z.string()) }))`
+    SELECT count(*)::int AS vectors, count(DISTINCT sequence_id)::int AS sequences,
+           count(*) FILTER (WHERE truncated_at IS NOT NULL)::int AS truncated,
+           coalesce(array_agg(DISTINCT device) FILTER (WHERE device IS NOT NULL), '{}') AS devices
+      FROM sequence_embedding WHERE embedding_config_id = ${configId}`);
+}
