@@ -4,6 +4,8 @@
 // subtree, UniProt FASTA, a GAF) and reports what landed in PostgreSQL; then
 // evaluates an imperfect predictor and the naive baseline on the temporal
 // holdout between two versions of the demo GAF (demo/evaluation/README.md).
+// Every sequence is embedded on the way under the default embedding config
+// (the weight-free k-mer backend), created and activated by the demo.
 //
 // The demo data holds known bad records (demo/ATTRIBUTION.md): the stages
 // dead-letter them and log a warning each. Those logs go to a file under the
@@ -28,6 +30,8 @@ import { deadLetterKey, jobDeadLetterLines, type DeadLetterLine } from './job-st
 import { captureLogs } from './log.js';
 import { migrate } from './migrate.js';
 import { TopicProducer } from './topic-producer.js';
+import { createEmbeddingConfig, setEmbeddingConfigActive, type EmbeddingConfigRow } from './queries/embedding-configs.js';
+import { recipeFromInput } from '../processors/embedder/recipe.js';
 
 const demoFile = (file: string) => path.join(PROJECT_ROOT, 'demo', file);
 export const DEMO_OBO_VERSION = 'goslim_generic-demo';
@@ -56,7 +60,7 @@ export const DEMO_DEAD_LETTER_REASONS: Readonly<Record<string, string>> = {
   [deadLetterKey('produce.taxonomy', 'ingest', 'PROTEA_ERR_INPUT_INVALID')]: 'names.dmp line 24766 holds a run of NUL bytes upstream',
 };
 
-export const COUNTED_TABLES = ['sequence', 'protein', 'query_set', 'query_set_entry', 'ontology_snapshot', 'go_term', 'go_term_relationship', 'annotation_set', 'protein_go_annotation', 'taxonomy', 'job', 'job_event'] as const;
+export const COUNTED_TABLES = ['sequence', 'sequence_embedding', 'protein', 'query_set', 'query_set_entry', 'ontology_snapshot', 'go_term', 'go_term_relationship', 'annotation_set', 'protein_go_annotation', 'taxonomy', 'job', 'job_event'] as const;
 
 /** Where the demo's logs go while it runs (one file per topic namespace, so concurrent demos do not share one). */
 export function demoLogFile(cfg: Config): string {
@@ -139,6 +143,25 @@ async function waitForJobs(dbUrl: string, ids: readonly string[], timeoutSeconds
   }
 }
 
+/** Waits until every sequence has its vectors under the config, then says so. */
+async function waitForEmbeddings(dbUrl: string, conf: EmbeddingConfigRow, timeoutSeconds: number, say: (text: string) => void): Promise<void> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (;;) {
+    const [c] = await adminQuery<{ sequences: number; embedded: number; dim: number | null; devices: string | null }>(
+      dbUrl,
+      `SELECT (SELECT count(*) FROM sequence)::int AS sequences,
+              count(DISTINCT e.sequence_id)::int AS embedded, max(e.embedding_dim) AS dim, string_agg(DISTINCT e.device, ',') AS devices
+         FROM sequence_embedding e WHERE e.embedding_config_id = $1`,
+      [conf.id],
+    );
+    if ((c && c.embedded >= c.sequences) || Date.now() > deadline) {
+      say(`embeddings: ${c?.embedded ?? 0} of ${c?.sequences ?? 0} sequences under ${conf.model_name} (${c?.dim ?? '?'} dimensions, ${(c?.dim ?? 0) * 4} bytes each, on ${c?.devices ?? '-'})`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 /** Runs the demo end to end on the configured stack, namespace and database. */
 export async function runDemo(cfg: Config, opts: DemoOptions): Promise<DemoResult> {
   const { onEvent } = opts;
@@ -156,6 +179,12 @@ export async function runDemo(cfg: Config, opts: DemoOptions): Promise<DemoResul
   step(3, 'topics and schemas');
   const topics = await createTopics();
   detail(`${topics.length} topics (${topics.filter((r) => r.action === 'created').length} created now)`);
+
+  const embedding = await withQueryPool(async (db) => {
+    const { row } = await createEmbeddingConfig(db, recipeFromInput({ description: 'the demo default: weight-free k-mer composition' }), { active: true });
+    return row.active ? row : setEmbeddingConfigActive(db, row.id, true);
+  }, cfg.dbUrl);
+  detail(`embedding config ${embedding.id} (${embedding.model_name}) active: the embedder embeds every new sequence under it`);
 
   step(4, `pipeline: ${stageNames().join(', ')}`);
   const capture = captureLogs(demoLogFile(cfg));
@@ -183,6 +212,8 @@ export async function runDemo(cfg: Config, opts: DemoOptions): Promise<DemoResul
         return { id: j.id, what: j.what, status: s?.status ?? 'not seen yet', progressCurrent: s?.progress_current ?? null, progressTotal: s?.progress_total ?? null };
       });
       onEvent({ kind: 'section', title: 'jobs', lines: jobs.map((j) => `${j.id}  ${j.status.padEnd(9)}  ${`${j.progressCurrent ?? 0}/${j.progressTotal ?? '?'}`.padStart(11)}  ${j.what}`) });
+
+      await waitForEmbeddings(cfg.dbUrl, embedding, opts.timeoutSeconds, detail);
 
       const rows: DemoResult['rows'] = [];
       for (const table of COUNTED_TABLES) {
