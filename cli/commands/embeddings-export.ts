@@ -15,7 +15,8 @@ interface ExportFlags {
   progress: boolean;
 }
 
-export function registerEmbeddingsExport(embeddings: Command): void {
+/** `options.dbUrl` overrides PROTEA_DB_URL (tests point it at a fresh database). */
+export function registerEmbeddingsExport(embeddings: Command, options: { dbUrl?: string } = {}): void {
   embeddings
     .command('export')
     .description(
@@ -30,7 +31,7 @@ export function registerEmbeddingsExport(embeddings: Command): void {
     .action(async (flags: ExportFlags) => {
       if (!(ROWS_PER as readonly string[]).includes(flags.per)) throw new ProteaError('USAGE', `--per ${flags.per}: expected ${ROWS_PER.join(' or ')}`, { field: '--per' });
       if (!/^[1-9]\d*$/.test(flags.batchRows)) throw new ProteaError('USAGE', `--batch-rows ${flags.batchRows}: expected a positive integer`, { field: '--batch-rows' });
-      const r = await exportEmbeddings({ configId: flags.config, out: flags.out, per: flags.per as RowsPer, batchRows: Number(flags.batchRows), progress: flags.progress });
+      const r = await exportEmbeddings({ configId: flags.config, out: flags.out, per: flags.per as RowsPer, batchRows: Number(flags.batchRows), progress: flags.progress, ...(options.dbUrl ? { dbUrl: options.dbUrl } : {}) });
       const skipped = r.per === 'protein' && r.sequencesWithoutProtein > 0 ? `; ${r.sequencesWithoutProtein} sequences no protein names left out (--per sequence includes them)` : '';
       console.log(`wrote ${r.rows} rows (${r.per}, dim ${r.dim}, ${r.batches} batches, ${(r.bytes / 1e6).toFixed(1)} MB) to ${r.file} in ${r.seconds.toFixed(1)} s${skipped}`);
     });
