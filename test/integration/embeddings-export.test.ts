@@ -9,7 +9,7 @@
 // through registerEmbeddingsExport on a bare commander program.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -129,13 +129,15 @@ t.test('embeddings export', async (t) => {
       '    table = pa.ipc.open_file(src).read_all()',
       'meta = {k.decode(): v.decode() for k, v in table.schema.metadata.items()}',
       'emb = table.column("embedding").combine_chunks()',
-      'flat = emb.flatten().buffers()[1]',
+      'dim = emb.type.list_size',
+      'flat = emb.flatten()  # the float values of the rows, in order',
+      'data = flat.buffers()[1].to_pybytes()[flat.offset * 4:]',
       'rows = []',
       'for i in range(table.num_rows):',
-      '    start = (emb.offset + i) * emb.type.list_size * 4',
+      '    start = i * dim * 4',
       '    rows.append({"accession": table.column("accession")[i].as_py(), "md5": table.column("sequence_md5")[i].as_py(),',
       '                 "chunkS": table.column("chunk_index_s")[i].as_py(), "chunkE": table.column("chunk_index_e")[i].as_py(),',
-      '                 "bytes": flat.to_pybytes()[start:start + emb.type.list_size * 4].hex()})',
+      '                 "bytes": data[start:start + dim * 4].hex()})',
       'print(json.dumps({"meta": meta, "type": str(emb.type), "rows": rows}))',
     ].join('\n');
     const out = spawnSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8' });
@@ -144,6 +146,13 @@ t.test('embeddings export', async (t) => {
     t.equal(got.type, `fixed_size_list<item: float not null>[${DIM}]`);
     t.match(got.meta, { embedding_config_id: cfg, dim: String(DIM), rows_per: 'protein' });
     t.same(got.rows, [row('Q2', 'shared', 0, null, vShared), row('Q9', 'shared', 0, null, vShared), row('X1', 'chunked', 0, 10, vChunk0), row('X1', 'chunked', 8, 19, vChunk1)]);
+  });
+
+  await t.test('the reader refuses a file that is not an export', async (t) => {
+    const junk = path.join(dir, 'junk.arrow');
+    writeFileSync(junk, 'not arrow at all\n');
+    await t.rejects(readEmbeddingsArrowMeta(junk), { key: 'INPUT_UNREADABLE', message: /not a protea embeddings export/ });
+    await t.rejects(readEmbeddingsArrowMeta(path.join(dir, 'missing.arrow')), { key: 'INPUT_UNREADABLE', message: /cannot open/ });
   });
 
   await t.test('a config with vectors of two dimensions fails naming both, and writes nothing', async (t) => {
