@@ -11,6 +11,7 @@ import { embeddingCounts } from '../../lib/queries/sequence-embeddings.js';
 import { openBackend, modelMaxLength } from '../../processors/embedder/backends.js';
 import { BACKENDS, DEFAULT_KMER_MODEL, LAYER_AGGS, POOLINGS, recipeFromInput, type RecipeInput } from '../../processors/embedder/recipe.js';
 import { replayEmbeddings } from '../../processors/embedder/replay.js';
+import { registerEmbeddingsExport } from './embeddings-export.js';
 
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 
@@ -41,6 +42,7 @@ interface CreateFlags extends RecipeInput {
 
 export function registerEmbeddings(program: Command): void {
   const embeddings = program.command('embeddings').description('embedding configs (recipes) and their vectors');
+  registerEmbeddingsExport(embeddings);
   const cfg = embeddings.command('config').description('create, list, show, activate and deactivate embedding configs');
 
   cfg
