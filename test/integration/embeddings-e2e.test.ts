@@ -4,7 +4,7 @@
 // the configs exist is embedded with no command; a replay fills a third,
 // inactive config for every sequence and leaves the others alone; a second
 // replay changes nothing.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -22,7 +22,6 @@ import { produce } from '../../topics/produce.js';
 import { freshDatabase } from '../helpers/fresh-database.js';
 import { freshNamespace } from '../helpers/fresh-namespace.js';
 import { until } from '../helpers/poll.js';
-import { writeFile } from 'node:fs/promises';
 
 const FASTA = 'test/fixtures/ingest/isoforms.fasta'; // 3 distinct valid sequences under 6 accessions, 1 gapped entry
 
@@ -68,7 +67,8 @@ t.test('sequences are embedded under every active config as they arrive; a repla
   const sequencesWith = async (c: EmbeddingConfigRow) => new Set((await rows()).filter((r) => r.config === c.id).map((r) => r.md5));
 
   await produce(fastaRun(FASTA, {}), { producer, namespace, progress: null });
-  const seqs = await until('three sequences', () => q<{ md5: string; sequence: string }>('SELECT sequence_hash AS md5, sequence FROM sequence ORDER BY 1'), (r) => r.length === 3);
+  const sequences = () => q<{ md5: string; sequence: string }>('SELECT sequence_hash AS md5, sequence FROM sequence ORDER BY 1');
+  const seqs = await until('three sequences', sequences, (r) => r.length === 3);
   await until('both active configs embed all three', async () => [await sequencesWith(kmer), await sequencesWith(onnx)], ([a, b]) => a!.size === 3 && b!.size === 3);
 
   // every vector equals what the config's backend computes for the sequence, on its chunks
@@ -76,6 +76,7 @@ t.test('sequences are embedded under every active config as they arrive; a repla
     const backend = await openBackend(recipeOf(c));
     try {
       const all = (await rows()).filter((r) => r.config === c.id);
+      const seqs = await sequences();
       const want = await backend.embed(seqs.map((s) => s.sequence));
       const expected = seqs.flatMap((s, i) => want[i]!.chunks.map((ch) => ({ md5: s.md5, chunk_s: ch.start, chunk_e: ch.end, dim: ch.vector.length, hex: vectorBytes(ch.vector).toString('hex') })));
       const key = (r: { md5: string; chunk_s: number }) => `${r.md5}:${String(r.chunk_s).padStart(6, '0')}`;
