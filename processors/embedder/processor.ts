@@ -183,8 +183,10 @@ export function runEmbedder(opts: EmbedderOptions = {}): Promise<ProcessorHandle
     stage: EMBEDDER_STAGE,
     inputTopic: opts.inputTopic ?? topicName('sequences', namespace),
     groupId: opts.groupId ?? `${namespace}.${EMBEDDER_STAGE}`,
-    // a micro-batch is a few model calls' worth of residues: acknowledged and heartbeated in steps
-    microBatch: opts.microBatch ?? { maxRecords: 512, maxCost: budget * 4, cost: (r) => r.value.length + 2 },
+    // a micro-batch is many model calls' worth of residues: the backend sorts it by length, so
+    // the larger it is the less padding (a partition's fetch holds thousands of sequences); it
+    // still bounds what a crash redoes, and the runtime heartbeats on its own meanwhile
+    microBatch: opts.microBatch ?? { maxRecords: 2048, maxCost: budget * 16, cost: (r) => r.value.length + 2 },
     provenance: (v) => ({ jobId: jobId ?? v.first_seen_job_id ?? null }),
     async open() {
       db = await createQueryPool(dbUrl ?? config().dbUrl, { maximumPoolSize: 2 });
