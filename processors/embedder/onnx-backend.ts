@@ -4,6 +4,7 @@
 // token budget (padded tokens = batch size x longest row), run the session
 // fetching only the hidden states the recipe selects, then pool each sequence
 // (pooling.ts) over its chunks (chunking.ts).
+import os from 'node:os';
 import ort from 'onnxruntime-node';
 import { config } from '../../lib/config.js';
 import { ProteaError } from '../../lib/errors.js';
@@ -13,6 +14,8 @@ import { modelFiles, readModelCard, type ModelCard, type ModelFiles } from './mo
 import { acquireSession, type Device, type DeviceSetting, type SharedSession } from './onnx-session.js';
 import { pooledDim, poolSpans, selectLayers, type PoolingRecipe } from './pooling.js';
 import { makeTokenizer, type Encoded, type Tokenizer, type TokenizerKind } from './tokenizers.js';
+
+const LITTLE_ENDIAN = os.endianness() === 'LE';
 
 /** model_backend values the ONNX backend serves, and the tokeniser family each needs. */
 const BACKEND_TOKENIZER: Readonly<Record<string, TokenizerKind>> = { esm: 'esm', auto: 'esm', t5: 't5', ankh: 't5' };
@@ -135,20 +138,8 @@ export class OnnxBackend implements EmbeddingBackend {
 
   private async runBatch(batch: Prepared[]): Promise<Float32Array[]> {
     const width = Math.max(...batch.map((r) => r.encoded.ids.length));
-    const ids = new BigInt64Array(batch.length * width).fill(BigInt(this.tokenizer.padId));
-    const mask = new BigInt64Array(batch.length * width);
-    batch.forEach((row, b) => {
-      const src = row.encoded.ids;
-      for (let t = 0; t < src.length; t++) {
-        ids[b * width + t] = BigInt(src[t]!);
-        mask[b * width + t] = 1n;
-      }
-      this.stats.tokens += src.length;
-    });
-    const feeds = {
-      [this.card.inputIds]: new ort.Tensor('int64', ids, [batch.length, width]),
-      [this.card.attentionMask]: new ort.Tensor('int64', mask, [batch.length, width]),
-    };
+    const feeds = this.feeds(batch.map((r) => r.encoded.ids));
+    for (const row of batch) this.stats.tokens += row.encoded.ids.length;
     const started = performance.now();
     let out: ort.InferenceSession.OnnxValueMapType;
     try {
@@ -171,6 +162,55 @@ export class OnnxBackend implements EmbeddingBackend {
       }
       return t.data as Float32Array;
     });
+  }
+
+  /**
+   * The model calls embed() would make for `sequences`: per call, the input
+   * positions and the padded row width (benchmarks replay them on the bare
+   * session with feeds()).
+   */
+  planBatches(sequences: readonly string[]): { indices: number[]; width: number }[] {
+    const rows: Prepared[] = sequences.map((seq, index) => ({ index, encoded: this.tokenizer.encode(truncate(seq, this.limit).residues), truncatedAt: null }));
+    return this.batches(rows).map((batch) => ({ indices: batch.map((r) => r.index), width: Math.max(...batch.map((r) => r.encoded.ids.length)) }));
+  }
+
+  /** The session's inputs for rows of token ids (padded to the longest), as embed() builds them. */
+  feeds(rows: readonly Int32Array[]): Record<string, ort.Tensor> {
+    const width = Math.max(...rows.map((r) => r.length));
+    const ids = new BigInt64Array(rows.length * width);
+    const mask = new BigInt64Array(rows.length * width);
+    // int64 written as two int32 words (ids are small and non-negative): a
+    // BigInt per token costs as much as the tiny model's whole run
+    const idWords = new Int32Array(ids.buffer);
+    const maskWords = new Int32Array(mask.buffer);
+    const low = LITTLE_ENDIAN ? 0 : 1;
+    const pad = this.tokenizer.padId;
+    rows.forEach((src, b) => {
+      const base = b * width;
+      for (let t = 0; t < width; t++) {
+        const k = 2 * (base + t) + low;
+        if (t < src.length) {
+          idWords[k] = src[t]!;
+          maskWords[k] = 1;
+        } else {
+          idWords[k] = pad;
+        }
+      }
+    });
+    return {
+      [this.card.inputIds]: new ort.Tensor('int64', ids, [rows.length, width]),
+      [this.card.attentionMask]: new ort.Tensor('int64', mask, [rows.length, width]),
+    };
+  }
+
+  /** The ONNX Runtime session (shared with other configs of the same model): benchmarks time it bare. */
+  get session(): ort.InferenceSession {
+    return this.shared.session;
+  }
+
+  /** Output names embed() fetches: only the selected hidden states. */
+  get fetchedOutputs(): readonly string[] {
+    return this.fetch;
   }
 
   private spans(residues: number): ChunkSpan[] {

@@ -82,22 +82,32 @@ export interface SequenceStates {
 export function aggregateTokens(s: SequenceStates, from: number, count: number, recipe: PoolingRecipe): { rows: Float32Array; dim: number } {
   const k = s.layers.length;
   const h = s.hidden;
-  const dim = recipe.layerAgg === 'concat' ? h * k : h;
-  const rows = new Float32Array(count * dim);
-  for (let t = 0; t < count; t++) {
-    const src = s.offset + (from + t) * h;
-    const dst = t * dim;
-    if (recipe.layerAgg === 'concat') {
-      for (let l = 0; l < k; l++) rows.set(s.layers[l]!.subarray(src, src + h), dst + l * h);
-    } else {
-      for (let l = 0; l < k; l++) {
-        const layer = s.layers[l]!;
-        for (let j = 0; j < h; j++) rows[dst + j] = rows[dst + j]! + layer[src + j]!;
-      }
-      if (k > 1) for (let j = 0; j < h; j++) rows[dst + j] = rows[dst + j]! / k;
+  const begin = s.offset + from * h;
+  const end = begin + count * h;
+  let rows: Float32Array;
+  let dim: number;
+  if (recipe.layerAgg === 'concat' && k > 1) {
+    dim = h * k;
+    rows = new Float32Array(count * dim);
+    for (let l = 0; l < k; l++) {
+      const layer = s.layers[l]!;
+      for (let t = 0; t < count; t++) rows.set(layer.subarray(begin + t * h, begin + (t + 1) * h), t * dim + l * h);
     }
-    if (recipe.normalizeResidues) l2Normalize(rows, dst, dim);
+  } else {
+    // mean (or one layer): a copy of the first layer, the others added in place
+    dim = h;
+    rows = s.layers[0]!.slice(begin, end);
+    const n = rows.length;
+    for (let l = 1; l < k; l++) {
+      const layer = s.layers[l]!;
+      for (let i = 0; i < n; i++) rows[i] = rows[i]! + layer[begin + i]!;
+    }
+    if (k > 1) {
+      const inv = 1 / k;
+      for (let i = 0; i < n; i++) rows[i] = rows[i]! * inv;
+    }
   }
+  if (recipe.normalizeResidues) for (let t = 0; t < count; t++) l2Normalize(rows, t * dim, dim);
   return { rows, dim };
 }
 
@@ -106,16 +116,20 @@ function meanInto(rows: Float32Array, dim: number, from: number, to: number, out
   if (n <= 0) return;
   // sums in float64: a 1,000-residue mean in float32 loses digits the tests can see
   const acc = new Float64Array(dim);
-  for (let r = from; r < to; r++) for (let j = 0; j < dim; j++) acc[j] = acc[j]! + rows[r * dim + j]!;
+  for (let r = from; r < to; r++) {
+    const base = r * dim;
+    for (let j = 0; j < dim; j++) acc[j] = acc[j]! + rows[base + j]!;
+  }
   for (let j = 0; j < dim; j++) out[at + j] = acc[j]! / n;
 }
 
 function maxInto(rows: Float32Array, dim: number, from: number, to: number, out: Float32Array, at: number): void {
   if (to <= from) return;
-  for (let j = 0; j < dim; j++) out[at + j] = rows[from * dim + j]!;
+  out.set(rows.subarray(from * dim, (from + 1) * dim), at);
   for (let r = from + 1; r < to; r++) {
+    const base = r * dim;
     for (let j = 0; j < dim; j++) {
-      const x = rows[r * dim + j]!;
+      const x = rows[base + j]!;
       if (x > out[at + j]!) out[at + j] = x;
     }
   }
