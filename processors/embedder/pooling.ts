@@ -111,23 +111,24 @@ export function aggregateTokens(s: SequenceStates, from: number, count: number, 
   return { rows, dim };
 }
 
-function meanInto(rows: Float32Array, dim: number, from: number, to: number, out: Float32Array, at: number): void {
+/** Mean of rows from .. to - 1 of the [rows][dim] matrix starting at `origin`, written at out[at]. */
+function meanInto(rows: Float32Array, origin: number, dim: number, from: number, to: number, out: Float32Array, at: number): void {
   const n = to - from;
   if (n <= 0) return;
   // sums in float64: a 1,000-residue mean in float32 loses digits the tests can see
   const acc = new Float64Array(dim);
   for (let r = from; r < to; r++) {
-    const base = r * dim;
+    const base = origin + r * dim;
     for (let j = 0; j < dim; j++) acc[j] = acc[j]! + rows[base + j]!;
   }
   for (let j = 0; j < dim; j++) out[at + j] = acc[j]! / n;
 }
 
-function maxInto(rows: Float32Array, dim: number, from: number, to: number, out: Float32Array, at: number): void {
+function maxInto(rows: Float32Array, origin: number, dim: number, from: number, to: number, out: Float32Array, at: number): void {
   if (to <= from) return;
-  out.set(rows.subarray(from * dim, (from + 1) * dim), at);
+  out.set(rows.subarray(origin + from * dim, origin + (from + 1) * dim), at);
   for (let r = from + 1; r < to; r++) {
-    const base = r * dim;
+    const base = origin + r * dim;
     for (let j = 0; j < dim; j++) {
       const x = rows[base + j]!;
       if (x > out[at + j]!) out[at + j] = x;
@@ -147,21 +148,28 @@ export function poolSpans(s: SequenceStates, spans: readonly { start: number; en
     }
     cls = aggregateTokens(s, s.clsPosition, 1, recipe).rows;
   }
-  const { rows, dim } = cls ? { rows: new Float32Array(0), dim: cls.length } : aggregateTokens(s, s.residueStart, s.residueCount, recipe);
+  // one layer and no residue normalisation: pool straight from the model output, no copy
+  const direct = !cls && s.layers.length === 1 && !recipe.normalizeResidues;
+  const { rows, dim } = cls
+    ? { rows: new Float32Array(0), dim: cls.length }
+    : direct
+      ? { rows: s.layers[0]!, dim: s.hidden }
+      : aggregateTokens(s, s.residueStart, s.residueCount, recipe);
+  const origin = direct ? s.offset + s.residueStart * s.hidden : 0;
   return spans.map(({ start, end }) => {
     let v: Float32Array;
     if (cls) {
       v = Float32Array.from(cls);
     } else if (recipe.pooling === 'mean') {
       v = new Float32Array(dim);
-      meanInto(rows, dim, start, end, v, 0);
+      meanInto(rows, origin, dim, start, end, v, 0);
     } else if (recipe.pooling === 'max') {
       v = new Float32Array(dim);
-      maxInto(rows, dim, start, end, v, 0);
+      maxInto(rows, origin, dim, start, end, v, 0);
     } else {
       v = new Float32Array(dim * 2);
-      meanInto(rows, dim, start, end, v, 0);
-      maxInto(rows, dim, start, end, v, dim);
+      meanInto(rows, origin, dim, start, end, v, 0);
+      maxInto(rows, origin, dim, start, end, v, dim);
     }
     if (recipe.normalize) l2Normalize(v);
     return v;
