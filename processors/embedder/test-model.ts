@@ -20,6 +20,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
+import { ProteaError } from '../../lib/errors.js';
 import { mulberry32 } from '../../lib/seeded-random.js';
 import { modelCardJson, type ModelCard } from './model-card.js';
 import { ESM_VOCAB, type TokenizerKind } from './tokenizers.js';
@@ -57,8 +58,16 @@ export function testModelWeights(opts: TestModelOptions): TestModelWeights {
   const tokenizer = opts.tokenizer ?? 'esm';
   const vocabSize = opts.vocabSize ?? (tokenizer === 'esm' ? ESM_VOCAB.length : 128);
   const h = opts.hidden;
-  if (!Number.isInteger(h) || h < 1) throw new RangeError(`hidden must be a positive integer, got ${h}`);
-  if (!Number.isInteger(opts.layers) || opts.layers < 1) throw new RangeError(`layers must be a positive integer, got ${opts.layers}`);
+  const positive = (field: string, v: number) => {
+    if (!Number.isInteger(v) || v < 1) throw new ProteaError('USAGE', `${field} must be a positive integer, got ${v}`, { field });
+  };
+  positive('hidden', h);
+  positive('layers', opts.layers);
+  // every id the tokenizer can emit must have a row: ESM-2 uses 0..32, ProtT5 0..27
+  const minVocab = tokenizer === 'esm' ? ESM_VOCAB.length : 28;
+  if (!Number.isInteger(vocabSize) || vocabSize < minVocab) {
+    throw new ProteaError('USAGE', `vocab size must be at least ${minVocab} for a ${tokenizer} model, got ${vocabSize}`, { field: 'vocabSize' });
+  }
   const embedding = new Float32Array(vocabSize * h);
   const layers: { w: Float32Array; b: Float32Array }[] = [];
   if ((opts.weights ?? 'random') === 'ladder') {

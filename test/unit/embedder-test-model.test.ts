@@ -70,3 +70,18 @@ t.test('the card written beside the model is a valid model card describing it', 
   t.equal(card.outputNames.length, 7);
   t.equal(testModelWeights({ layers: 1, hidden: 2, tokenizer: 't5' }).vocabSize, 128, 'ProtT5 has 128 ids');
 });
+
+t.test('shapes the generator cannot make are USAGE errors naming the option', async (t) => {
+  for (const [opts, field] of [
+    [{ layers: 0, hidden: 4 }, 'layers'],
+    [{ layers: 2, hidden: 1.5 }, 'hidden'],
+    [{ layers: 2, hidden: 4, vocabSize: 20 }, 'vocabSize'],
+  ] as const) {
+    try {
+      testModelWeights(opts);
+      t.fail(`accepted ${JSON.stringify(opts)}`);
+    } catch (err) {
+      t.match(err, { key: 'USAGE', context: { field } });
+    }
+  }
+});
