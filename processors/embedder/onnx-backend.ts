@@ -3,7 +3,8 @@
 // cut each sequence at the residue limit, tokenise, batch by length under the
 // token budget (padded tokens = batch size x longest row), run the session
 // fetching only the hidden states the recipe selects, then pool each sequence
-// (pooling.ts) over its chunks (chunking.ts).
+// (pooling.ts) over its chunks (chunking.ts). Pooling a batch overlaps the
+// model call of the next; the abort signal is read before each call starts.
 import os from 'node:os';
 import ort from 'onnxruntime-node';
 import { config } from '../../lib/config.js';
@@ -224,33 +225,52 @@ export class OnnxBackend implements EmbeddingBackend {
       return { index, encoded: this.tokenizer.encode(residues), truncatedAt };
     });
     const results = new Array<SequenceEmbedding>(sequences.length);
-    for (const batch of this.batches(rows)) {
-      if (signal?.aborted) throw signal.reason;
-      const layers = await this.runBatch(batch);
-      const width = Math.max(...batch.map((r) => r.encoded.ids.length));
-      const selected = this.layerSlots.map((slot) => layers[slot]!);
-      batch.forEach((row, b) => {
-        const spans = this.spans(row.encoded.residueCount);
-        const vectors = poolSpans(
-          {
-            layers: selected,
-            offset: b * width * this.card.hiddenSize,
-            hidden: this.card.hiddenSize,
-            residueStart: row.encoded.residueStart,
-            residueCount: row.encoded.residueCount,
-            clsPosition: this.tokenizer.clsPosition,
-          },
-          spans,
-          this.pooling,
-        );
-        results[row.index] = {
-          chunks: spans.map((span, i) => ({ start: span.start, end: this.recipe.useChunking ? span.end : null, vector: vectors[i]! })),
-          truncatedAt: row.truncatedAt,
-        };
-      });
-      this.stats.sequences += batch.length;
+    const batches = this.batches(rows);
+    if (batches.length === 0) return results;
+    if (signal?.aborted) throw signal.reason;
+    let pending: Promise<Float32Array[]> | undefined = this.runBatch(batches[0]!);
+    try {
+      for (let i = 0; i < batches.length; i++) {
+        const layers = await pending!;
+        pending = undefined;
+        // the next model call starts before this batch is pooled: the model
+        // runs off the main thread while JS pools (an abort stops it starting)
+        if (i + 1 < batches.length) {
+          if (signal?.aborted) throw signal.reason;
+          pending = this.runBatch(batches[i + 1]!);
+        }
+        this.pool(batches[i]!, layers, results);
+      }
+    } finally {
+      // thrown while a call is in flight: its outcome no longer matters
+      pending?.catch(() => undefined);
     }
     return results;
+  }
+
+  private pool(batch: Prepared[], layers: Float32Array[], results: SequenceEmbedding[]): void {
+    const width = Math.max(...batch.map((r) => r.encoded.ids.length));
+    const selected = this.layerSlots.map((slot) => layers[slot]!);
+    batch.forEach((row, b) => {
+      const spans = this.spans(row.encoded.residueCount);
+      const vectors = poolSpans(
+        {
+          layers: selected,
+          offset: b * width * this.card.hiddenSize,
+          hidden: this.card.hiddenSize,
+          residueStart: row.encoded.residueStart,
+          residueCount: row.encoded.residueCount,
+          clsPosition: this.tokenizer.clsPosition,
+        },
+        spans,
+        this.pooling,
+      );
+      results[row.index] = {
+        chunks: spans.map((span, i) => ({ start: span.start, end: this.recipe.useChunking ? span.end : null, vector: vectors[i]! })),
+        truncatedAt: row.truncatedAt,
+      };
+    });
+    this.stats.sequences += batch.length;
   }
 
   async close(): Promise<void> {

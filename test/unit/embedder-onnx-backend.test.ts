@@ -191,6 +191,13 @@ t.test('embed() stops between model calls once the signal aborts, with the signa
   t.equal(b.stats.modelCalls, 1, 'the call in flight finished, no other started');
 });
 
+t.test('an empty call embeds nothing and makes no model call', async (t) => {
+  const b = await openOnnxBackend(recipe(), { modelsDir: dir, device: 'cpu' });
+  t.teardown(() => b.close());
+  t.same(await b.embed([]), []);
+  t.equal(b.stats.modelCalls, 0);
+});
+
 t.test('configs over the same model share one session, released with the last close', async (t) => {
   const base = openSessionCount();
   const a = await openOnnxBackend(recipe({ id: 'a' }), { modelsDir: dir, device: 'cpu' });
