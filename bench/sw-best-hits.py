@@ -24,7 +24,9 @@ what a leave-one-out best-hit transfer needs. Self scores (for normalised
 scores, score / self score) are listed once per target.
 
 Output (gzipped TSV, in file order; '#' lines are comments):
-    target  self_score  refset  best_score  best_hits(comma-separated)  identity  align_len
+    target  self_score  refset  best_score  best_hits(comma-separated)  identity  align_len  top_hits
+top_hits (refset `all` only, else '-'): the 10 best-scoring other targets,
+best first (ties: file order), as id:score, comma-separated.
 """
 import argparse
 import gzip
@@ -115,7 +117,8 @@ def main():
     annotated = read_annotated(a.groundtruth)
     t0 = time.time()
     with mp.Pool(a.workers, initializer=_init, initargs=(seqs,)) as pool:
-        if a.matrix and os.path.exists(a.matrix):
+        cached = bool(a.matrix and os.path.exists(a.matrix))
+        if cached:
             scores = np.load(a.matrix)
             self_scores = scores.diagonal().copy()
         else:
@@ -150,15 +153,17 @@ def main():
     with gzip.open(a.out, 'wt') as fh:
         fh.write('# Smith-Waterman best non-self hits of the CAFA3 targets: BLOSUM62, gap open 11 extend 1, parasail '
                  f'{parasail.__version__} striped 16-bit profile (saturated -> 32-bit), {n} targets all vs all '
-                 f'({n * (n - 1) // 2} pairs), {align_s:.0f}s of alignment on {a.workers} workers, {el:.0f}s in all\n')
+                 f'({n * (n - 1) // 2} pairs), ' + (f'scores read from the cached matrix {a.matrix}' if cached else f'{align_s:.0f}s of alignment on {a.workers} workers') + f', {el:.0f}s in all\n')
         fh.write('# written by bench/sw-best-hits.py; refset: all = every other target, MFO/BPO/CCO = the other targets '
                  'annotated in that namespace\n')
-        fh.write('target\tself_score\trefset\tbest_score\tbest_hits\tidentity\talign_len\n')
+        fh.write('target\tself_score\trefset\tbest_score\tbest_hits\tidentity\talign_len\ttop_hits\n')
+        top = np.argsort(-masked, axis=1, kind='stable')[:, :10]
         for i in range(n):
             for refset, (m, best, ident) in results.items():
                 hits = np.flatnonzero(m[i] == best[i])
+                tops = ','.join(f'{ids[j]}:{masked[i, j]}' for j in top[i]) if refset == 'all' else '-'
                 fh.write(f'{ids[i]}\t{self_scores[i]}\t{refset}\t{best[i]}\t{",".join(ids[h] for h in hits)}\t'
-                         f'{ident[i][0]:.4f}\t{ident[i][1]}\n')
+                         f'{ident[i][0]:.4f}\t{ident[i][1]}\t{tops}\n')
     print(f'{n} targets, {n * (n - 1) // 2} pairs, alignment {align_s:.1f}s, all {el:.1f}s', file=sys.stderr)
 
 

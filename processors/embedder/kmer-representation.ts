@@ -2,14 +2,24 @@
 // means, the vector's layout, and the counting itself. Pure: no weights, no
 // corpus read at run time.
 //
-// model_name grammar: `kmer-<K>[+<K>...][-<alphabet>][-tfidf]`
+// model_name grammar: `kmer-<K>[+<K>...][-<alphabet>][-tfidf][-h<D>]`
 //   K         k-mer lengths, 1..5, ascending, no repeats (`kmer-2+3`: the 2-mer
 //             block, then the 3-mer block)
 //   alphabet  omitted: the 20 standard residues; `murphy10` or `dayhoff6`:
 //             a reduced alphabet (residue groups below)
 //   -tfidf    counts times a closed-form IDF (below); omitted: raw counts
-// dim = sum over K of |alphabet|^K; k-mer index = its letters' group numbers
-// read as a base-|alphabet| number, first letter most significant.
+//   -h<D>     signed feature hashing into D dimensions (below); omitted: one
+//             dimension per k-mer
+// Unhashed, dim = sum over K of |alphabet|^K, and a k-mer's index is its
+// block's offset plus its letters' symbol numbers read as a base-|alphabet|
+// number, first letter most significant.
+//
+// Hashed (-h<D>, 16 <= D < the unhashed dim): the k-mer with unhashed index i
+// adds its weight times sign(i) to dimension bucket(i), where h = fmix32(i)
+// (MurmurHash3's 32-bit finaliser), bucket = (h >>> 1) mod D and sign = -1
+// when h is odd, else +1: the expected inner product of two hashed vectors is
+// that of the unhashed ones (Weinberger et al. 2009), at D/dim of the size.
+// Cosines can then be slightly negative.
 //
 // A k-mer with a letter outside the alphabet (X, B, Z, J, U, O) is not
 // counted: these letters say "unknown or ambiguous", and guessing would
@@ -60,7 +70,11 @@ export interface KmerSpec {
   /** first vector index of each K's block */
   offsets: readonly number[];
   dim: number;
-  /** per-index weight (the IDF) when tfidf, else null */
+  /** k-mer indices (the unhashed dimension) */
+  features: number;
+  /** hashed: per k-mer index, its dimension; else null (dimension = index) */
+  bucket: Int32Array | null;
+  /** per k-mer index, its weight (the IDF when tfidf, times the sign when hashed); null: every weight is 1 */
   weights: Float32Array | null;
 }
 
@@ -71,12 +85,14 @@ function invalid(message: string, value: unknown): ProteaError {
 /** Reads a k-mer model_name (grammar in the header); EMBEDDING_CONFIG_INVALID naming model_name when it is not one. */
 export function parseKmerModelName(modelName: string): KmerSpec {
   const m = /^kmer-([0-9]+(?:\+[0-9]+)*)((?:-[a-z0-9]+)*)$/.exec(modelName);
-  if (!m) throw invalid(`model_name ${JSON.stringify(modelName)} is not a k-mer model: expected kmer-<K>[+<K>...][-murphy10|-dayhoff6][-tfidf], e.g. kmer-3-tfidf`, modelName);
+  if (!m) throw invalid(`model_name ${JSON.stringify(modelName)} is not a k-mer model: expected kmer-<K>[+<K>...][-murphy10|-dayhoff6][-tfidf][-h<D>], e.g. kmer-3-tfidf`, modelName);
   const suffix = m[2] ? m[2].slice(1).split('-') : [];
+  const hashed = /^h([0-9]+)$/.exec(suffix[suffix.length - 1] ?? '');
+  if (hashed) suffix.pop();
   const tfidf = suffix[suffix.length - 1] === 'tfidf';
   if (tfidf) suffix.pop();
   if (suffix.length > 1 || (suffix.length === 1 && (suffix[0] === 'standard' || !ALPHABETS[suffix[0]!]))) {
-    throw invalid(`model_name ${JSON.stringify(modelName)}: unknown suffix ${JSON.stringify(suffix.join('-'))} (an alphabet, murphy10 or dayhoff6, then -tfidf, each optional)`, modelName);
+    throw invalid(`model_name ${JSON.stringify(modelName)}: unknown suffix ${JSON.stringify(suffix.join('-'))} (an alphabet, murphy10 or dayhoff6, then -tfidf, then -h<D>, each optional)`, modelName);
   }
   const alphabetName = suffix[0] ?? 'standard';
   const ks = m[1]!.split('+').map(Number);
@@ -97,8 +113,22 @@ export function parseKmerModelName(modelName: string): KmerSpec {
     dim += size ** k;
   }
   if (dim > MAX_DIM) throw invalid(`model_name ${JSON.stringify(modelName)}: ${dim} dimensions, more than ${MAX_DIM}`, modelName);
-  const spec: KmerSpec = { modelName, ks, alphabetName, size, symbolOf, tfidf, offsets, dim, weights: null };
+  const features = dim;
+  const spec: KmerSpec = { modelName, ks, alphabetName, size, symbolOf, tfidf, offsets, features, dim, bucket: null, weights: null };
   if (tfidf) spec.weights = closedFormIdf(spec, alphabet);
+  if (hashed) {
+    const d = Number(hashed[1]);
+    if (!(d >= 16 && d < features)) throw invalid(`model_name ${JSON.stringify(modelName)}: -h${hashed[1]} must hash into 16 .. ${features - 1} dimensions`, modelName);
+    spec.dim = d;
+    spec.bucket = new Int32Array(features);
+    const w = spec.weights ?? new Float32Array(features).fill(1);
+    for (let i = 0; i < features; i++) {
+      const h = fmix32(i);
+      spec.bucket[i] = (h >>> 1) % d;
+      if (h & 1) w[i] = -w[i]!;
+    }
+    spec.weights = w;
+  }
   return spec;
 }
 
@@ -106,7 +136,7 @@ export function parseKmerModelName(modelName: string): KmerSpec {
 function closedFormIdf(spec: KmerSpec, alphabet: readonly string[]): Float32Array {
   const total = Object.values(SWISSPROT_COMPOSITION).reduce((a, b) => a + b, 0);
   const freq = alphabet.map((letters) => [...letters].reduce((a, c) => a + SWISSPROT_COMPOSITION[c]!, 0) / total);
-  const w = new Float32Array(spec.dim);
+  const w = new Float32Array(spec.features);
   spec.ks.forEach((k, b) => {
     const n = spec.size ** k;
     const positions = SWISSPROT_MEAN_LENGTH - k + 1;
@@ -127,7 +157,7 @@ function closedFormIdf(spec: KmerSpec, alphabet: readonly string[]): Float32Arra
  * count, so a chunk's vector depends on its residues alone.
  */
 export function addKmerCounts(spec: KmerSpec, seq: string, start: number, end: number, out: Float32Array): void {
-  const { size, symbolOf, weights } = spec;
+  const { size, symbolOf, weights, bucket } = spec;
   for (let b = 0; b < spec.ks.length; b++) {
     const k = spec.ks[b]!;
     const offset = spec.offsets[b]!;
@@ -148,10 +178,22 @@ export function addKmerCounts(spec: KmerSpec, seq: string, start: number, end: n
       if (run < k) run++;
       if (run === k) {
         const idx = offset + code;
-        out[idx] = out[idx]! + (weights ? weights[idx]! : 1);
+        const at = bucket ? bucket[idx]! : idx;
+        out[at] = out[at]! + (weights ? weights[idx]! : 1);
       }
     }
   }
+}
+
+/** MurmurHash3's 32-bit finaliser: a fixed, well-mixed map of the k-mer index (unsigned result). */
+export function fmix32(x: number): number {
+  let h = x >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
 
 /** Scales v to unit L2 norm in place; a zero vector is left as it is (never NaN). */
