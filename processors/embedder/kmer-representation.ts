@@ -55,8 +55,8 @@ export const ALPHABETS: Readonly<Record<string, readonly string[]>> = {
 };
 
 const MAX_K = 5;
-/** Larger vectors are not a sensible default for faiss or storage (8,000 floats = 32 KB a sequence already). */
-const MAX_DIM = 1 << 17;
+/** k-mer indices at most (20^4 = 160,000 fit; hash them down with -h<D> for storage and faiss). */
+const MAX_DIM = 1 << 18;
 
 export interface KmerSpec {
   modelName: string;

@@ -7,7 +7,7 @@ import t from 'tap';
 import { ProteaError } from '../../lib/errors.js';
 import type { EmbeddingRecipe } from '../../processors/embedder/backend.js';
 import { chunkWindows } from '../../processors/embedder/chunk-windows.js';
-import { KMER_DEFAULT_MODEL_NAME, KmerBackend, openKmerBackend } from '../../processors/embedder/kmer-backend.js';
+import { KMER_DEFAULT_MODEL_NAME, KMER_DEFAULT_RECIPE, KmerBackend, openKmerBackend } from '../../processors/embedder/kmer-backend.js';
 import { fmix32, parseKmerModelName } from '../../processors/embedder/kmer-representation.js';
 
 function recipe(over: Partial<EmbeddingRecipe> = {}): EmbeddingRecipe {
@@ -214,5 +214,15 @@ t.test('model names and their dimensions', async (t) => {
     'kmer-4-murphy10-h1024': 1024,
   };
   for (const [name, dim] of Object.entries(dims)) t.equal(parseKmerModelName(name).dim, dim, name);
-  t.equal(new KmerBackend(recipe({ modelName: KMER_DEFAULT_MODEL_NAME })).dim, parseKmerModelName(KMER_DEFAULT_MODEL_NAME).dim);
+});
+
+t.test('the default recipe opens, normalises, and cuts no UniProt-sized sequence', async (t) => {
+  const b = await openKmerBackend({ ...KMER_DEFAULT_RECIPE, id: 'default' });
+  t.equal(b.spec.modelName, KMER_DEFAULT_MODEL_NAME);
+  const e = b.embedOne('M' + 'ACDEFGHIKLMNPQRSTVWY'.repeat(1800));
+  t.equal(e.truncatedAt, null);
+  const v = e.chunks[0]!.vector;
+  t.equal(v.length, b.dim);
+  const norm = Math.sqrt(v.reduce((a, x) => a + x * x, 0));
+  t.ok(Math.abs(norm - 1) < 1e-5, `unit length (${norm})`);
 });
