@@ -1,6 +1,7 @@
 // The k-mer representations of the weight-free backend: what a model_name
-// means, the vector's layout, and the counting itself. Pure: no weights, no
-// corpus read at run time.
+// means, the vector's layout, and the counting itself. Pure: nothing learned,
+// no corpus read at run time (the IDF is a formula over published residue
+// frequencies).
 //
 // model_name grammar: `kmer-<K>[+<K>...][-<alphabet>][-tfidf][-h<D>]`
 //   K         k-mer lengths, 1..5, ascending, no repeats (`kmer-2+3`: the 2-mer
@@ -22,8 +23,9 @@
 // Cosines can then be slightly negative.
 //
 // A k-mer with a letter outside the alphabet (X, B, Z, J, U, O) is not
-// counted: these letters say "unknown or ambiguous", and guessing would
-// invent composition. A (chunk of a) sequence shorter than K has no K-mer,
+// counted: X, B, Z and J say "unknown or ambiguous", and guessing would invent
+// composition; selenocysteine (U) and pyrrolysine (O) are too rare to earn
+// their own symbols, and no reduced alphabet groups them. A (chunk of a) sequence shorter than K has no K-mer,
 // so its block is all zeros (a zero vector stays zero under normalisation).
 //
 // The IDF is closed-form, not fitted: idf(t) = 1 + ln(1 / q(t)), where q(t) =
