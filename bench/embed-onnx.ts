@@ -62,7 +62,7 @@ async function timedInterleaved(rounds: number, variants: (() => Promise<unknown
   return variants.map((_, k) => ({ wall: median(wall[k]!), cpu: median(cpu[k]!) }));
 }
 
-async function bareLoop(backend: OnnxBackend, seqs: string[], maxLength: number): Promise<() => Promise<void>> {
+export async function bareLoop(backend: OnnxBackend, seqs: string[], maxLength: number): Promise<() => Promise<void>> {
   const plan = backend.planBatches(seqs);
   const feeds = plan.map((b) => backend.feeds(b.indices.map((i) => backend.tokenizer.encode(seqs[i]!.slice(0, maxLength)).ids)));
   const session = backend.session;

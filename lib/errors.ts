@@ -157,6 +157,10 @@ export function classify(err: unknown, context: ErrorContext = {}): ProteaError 
   }
   if (typeof pgCode === 'string' && /^[0-9A-Z]{5}$/.test(pgCode)) {
     if (pgCode === '40001' || pgCode === '40P01') return new ProteaError('DB_SERIALIZATION', message, { ...context, sqlstate: pgCode }, { cause: err });
+    // undefined table or column: a database this checkout has not migrated (yet)
+    if (pgCode === '42P01' || pgCode === '42703') {
+      return new ProteaError('DB_QUERY_FAILED', message, { ...context, sqlstate: pgCode, hint: 'The database lacks part of the schema: run `protea db migrate` (PROTEA_DB_URL names the database).' }, { cause: err });
+    }
     return new ProteaError(RETRIABLE_SQLSTATE.test(pgCode) ? 'DB_UNAVAILABLE' : 'DB_QUERY_FAILED', message, { ...context, sqlstate: pgCode }, { cause: err });
   }
   return new ProteaError('INTERNAL', message, context, { cause: err });

@@ -12,6 +12,7 @@ import { openBackend, modelMaxLength } from '../../processors/embedder/backends.
 import { BACKENDS, DEFAULT_KMER_MODEL, LAYER_AGGS, POOLINGS, recipeFromInput, type RecipeInput } from '../../processors/embedder/recipe.js';
 import { replayEmbeddings } from '../../processors/embedder/replay.js';
 import { registerEmbeddingsExport } from './embeddings-export.js';
+import { writeTestModel } from '../../processors/embedder/test-model.js';
 
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 
@@ -43,6 +44,31 @@ interface CreateFlags extends RecipeInput {
 export function registerEmbeddings(program: Command): void {
   const embeddings = program.command('embeddings').description('embedding configs (recipes) and their vectors');
   registerEmbeddingsExport(embeddings);
+  embeddings
+    .command('model')
+    .description('ONNX models')
+    .command('generate')
+    .description('write a small ESM-shaped ONNX model with deterministic random weights and its model card (for tests, benchmarks and trying the ONNX path; not a protein language model)')
+    .option('--out <dir>', 'folder to write <name>.onnx and <name>.json into (default PROTEA_MODELS_DIR)')
+    .option('--layers <n>', 'transformer layers (ESM-2 650M: 33)', '6')
+    .option('--hidden <n>', 'hidden size (ESM-2 650M: 1280)', '320')
+    .option('--tokenizer <kind>', 'esm | t5', 'esm')
+    .option('--max-length <n>', "the card's maximum residues", '1022')
+    .option('--seed <n>', 'seed of the weights', '1')
+    .option('--name <name>', 'file name without extension (default test-<tokenizer>-l<layers>-h<hidden>-random-s<seed>)')
+    .action(async (flags: { out?: string; layers: string; hidden: string; tokenizer: string; maxLength: string; seed: string; name?: string }) => {
+      const int = (flag: string, raw: string) => {
+        if (!/^\d+$/.test(raw)) throw new ProteaError('USAGE', `${flag} ${raw}: expected a non-negative integer`, { field: flag });
+        return Number(raw);
+      };
+      if (flags.tokenizer !== 'esm' && flags.tokenizer !== 't5') throw new ProteaError('USAGE', `--tokenizer ${flags.tokenizer}: expected esm or t5`, { field: '--tokenizer' });
+      const written = await writeTestModel(flags.out ?? config().modelsDir, {
+        layers: int('--layers', flags.layers), hidden: int('--hidden', flags.hidden), tokenizer: flags.tokenizer, maxLength: int('--max-length', flags.maxLength), seed: int('--seed', flags.seed),
+        ...(flags.name ? { name: flags.name } : {}),
+      });
+      console.log(`wrote ${written.onnxPath} (${(written.bytes / 1e6).toFixed(1)} MB) and ${written.cardPath}; use it with --backend esm --model ${flags.out ? written.onnxPath : written.name}`);
+    });
+
   const cfg = embeddings.command('config').description('create, list, show, activate and deactivate embedding configs');
 
   cfg
@@ -55,7 +81,7 @@ export function registerEmbeddings(program: Command): void {
     .option('--pooling <how>', POOLINGS.join(' | '), 'mean')
     .option('--no-normalize', 'keep the pooled vector as it is (default: L2-normalised)')
     .option('--normalize-residues', 'L2-normalise each residue vector before pooling')
-    .option('--max-length <n>', 'residues the model sees at most (default: the model card\'s maximum; k-mer: 40000)')
+    .option('--max-length <n>', 'residues the model sees at most (default: the model card\'s maximum; k-mer: 100000)')
     .option('--chunking', 'embed overlapping chunks, one vector each (default: one vector per sequence)')
     .option('--chunk-size <n>', 'residues per chunk (default min(512, max length))')
     .option('--chunk-overlap <n>', 'residues shared by consecutive chunks (default 0)')

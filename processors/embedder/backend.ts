@@ -42,7 +42,7 @@ export interface EmbeddedChunk {
 /** All the vectors of one sequence under one recipe. */
 export interface SequenceEmbedding {
   chunks: EmbeddedChunk[];
-  /** residues embedded when the sequence was cut at max_length (chunking off, or the model's limit), else null */
+  /** residues embedded when the sequence was cut at max_length (or the model card's limit), chunking or not; else null */
   truncatedAt: number | null;
 }
 

@@ -9,12 +9,12 @@
 // and residue vectors, which a k-mer count does not have, so they must keep
 // their defaults ({0}, mean, mean, false), else EMBEDDING_CONFIG_INVALID names
 // the field. normalize: L2 normalisation of each vector (a zero vector stays
-// zero). Without chunking a sequence longer than max_length is cut there
-// (truncatedAt = max_length); with chunking every residue is embedded, in
-// windows (chunk-windows.ts), and nothing is truncated (no model limit).
+// zero). A sequence longer than max_length is cut there (truncatedAt =
+// max_length), chunking or not; with chunking the embedded residues are split
+// into windows (chunking.ts).
 import { ProteaError } from '../../lib/errors.js';
 import type { EmbeddedChunk, EmbeddingBackend, EmbeddingRecipe, SequenceEmbedding } from './backend.js';
-import { chunkWindows } from './chunk-windows.js';
+import { chunkSpans } from './chunking.js';
 import { addKmerCounts, l2NormalizeInPlace, parseKmerModelName, type KmerSpec } from './kmer-representation.js';
 
 /**
@@ -80,13 +80,15 @@ export class KmerBackend implements EmbeddingBackend {
   /** One sequence's vectors (synchronous; embed() is the interface). */
   embedOne(seq: string): SequenceEmbedding {
     const r = this.recipe;
-    if (r.useChunking) {
-      const chunks: EmbeddedChunk[] = chunkWindows(seq.length, r.chunkSize, r.chunkOverlap).map(({ start, end }) => ({ start, end, vector: this.vector(seq, start, end) }));
-      return { chunks, truncatedAt: null };
-    }
+    // max_length bounds what is embedded, chunking or not, as for the ONNX backends (chunking.ts)
     const cut = seq.length > r.maxLength;
     const end = cut ? r.maxLength : seq.length;
-    return { chunks: [{ start: 0, end: null, vector: this.vector(seq, 0, end) }], truncatedAt: cut ? r.maxLength : null };
+    const truncatedAt = cut ? r.maxLength : null;
+    if (r.useChunking) {
+      const chunks: EmbeddedChunk[] = chunkSpans(end, r.chunkSize, r.chunkOverlap).map((c) => ({ start: c.start, end: c.end, vector: this.vector(seq, c.start, c.end) }));
+      return { chunks, truncatedAt };
+    }
+    return { chunks: [{ start: 0, end: null, vector: this.vector(seq, 0, end) }], truncatedAt };
   }
 
   async embed(sequences: readonly string[], signal?: AbortSignal): Promise<SequenceEmbedding[]> {

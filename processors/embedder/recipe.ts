@@ -4,15 +4,16 @@
 // name instead of a constraint's.
 import { ProteaError } from '../../lib/errors.js';
 import type { EmbeddingRecipe } from './backend.js';
+import { KMER_DEFAULT_RECIPE } from './kmer-backend.js';
 
 export const BACKENDS = ['kmer', 'esm', 't5', 'ankh', 'auto'] as const;
 export const LAYER_AGGS = ['mean', 'concat'] as const;
 export const POOLINGS = ['mean', 'max', 'cls', 'mean_max'] as const;
 
 /** The weight-free default: what `protea embeddings config create` makes with no --model. */
-export const DEFAULT_KMER_MODEL = 'kmer-3-tfidf';
+export const DEFAULT_KMER_MODEL = KMER_DEFAULT_RECIPE.modelName;
 /** Residues the k-mer backend reads at most by default: longer than any UniProtKB sequence (titin: 35,213). */
-export const DEFAULT_KMER_MAX_LENGTH = 40_000;
+export const DEFAULT_KMER_MAX_LENGTH = KMER_DEFAULT_RECIPE.maxLength;
 
 export interface RecipeInput {
   model?: string;

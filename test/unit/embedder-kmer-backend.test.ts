@@ -6,7 +6,7 @@
 import t from 'tap';
 import { ProteaError } from '../../lib/errors.js';
 import type { EmbeddingRecipe } from '../../processors/embedder/backend.js';
-import { chunkWindows } from '../../processors/embedder/chunk-windows.js';
+import { chunkSpans } from '../../processors/embedder/chunking.js';
 import { KMER_DEFAULT_MODEL_NAME, KMER_DEFAULT_RECIPE, KmerBackend, openKmerBackend } from '../../processors/embedder/kmer-backend.js';
 import { fmix32, parseKmerModelName } from '../../processors/embedder/kmer-representation.js';
 
@@ -117,16 +117,16 @@ t.test('a sequence shorter than k gives a zero vector, also normalised (never Na
 });
 
 t.test('chunk windows step chunk_size - overlap and the last ends at the sequence length', async (t) => {
-  t.same(chunkWindows(10, 4, 1), [{ start: 0, end: 4 }, { start: 3, end: 7 }, { start: 6, end: 10 }]);
-  t.same(chunkWindows(11, 4, 1), [{ start: 0, end: 4 }, { start: 3, end: 7 }, { start: 6, end: 10 }, { start: 9, end: 11 }]);
-  t.same(chunkWindows(8, 4, 0), [{ start: 0, end: 4 }, { start: 4, end: 8 }]);
-  t.same(chunkWindows(4, 4, 2), [{ start: 0, end: 4 }]);
-  t.same(chunkWindows(3, 4, 1), [{ start: 0, end: 3 }]);
-  t.same(chunkWindows(0, 4, 1), [{ start: 0, end: 0 }]);
+  t.same(chunkSpans(10, 4, 1), [{ start: 0, end: 4 }, { start: 3, end: 7 }, { start: 6, end: 10 }]);
+  t.same(chunkSpans(11, 4, 1), [{ start: 0, end: 4 }, { start: 3, end: 7 }, { start: 6, end: 10 }, { start: 9, end: 11 }]);
+  t.same(chunkSpans(8, 4, 0), [{ start: 0, end: 4 }, { start: 4, end: 8 }]);
+  t.same(chunkSpans(4, 4, 2), [{ start: 0, end: 4 }]);
+  t.same(chunkSpans(3, 4, 1), [{ start: 0, end: 3 }]);
+  t.same(chunkSpans(0, 4, 1), [{ start: 0, end: 0 }]);
 });
 
-t.test('with chunking each chunk counts only the k-mers inside it, and nothing is truncated', async (t) => {
-  const b = new KmerBackend(recipe({ useChunking: true, chunkSize: 3, chunkOverlap: 1, maxLength: 2 }));
+t.test('with chunking each chunk counts only the k-mers inside it; max_length still cuts', async (t) => {
+  const b = new KmerBackend(recipe({ useChunking: true, chunkSize: 3, chunkOverlap: 1 }));
   const e = one(b, 'ACDEF');
   t.equal(e.truncatedAt, null);
   // [0,3) ACD: AC 1, CD 22; [2,5) DEF: DE 43, EF 64 (CD and DE straddle no boundary twice)
@@ -141,6 +141,10 @@ t.test('with chunking each chunk counts only the k-mers inside it, and nothing i
   const short = new KmerBackend(recipe({ useChunking: true, chunkSize: 3, chunkOverlap: 0, normalize: true })).embedOne('ACDE');
   t.same(short.chunks.map((c) => [c.start, c.end]), [[0, 3], [3, 4]]);
   t.ok(short.chunks[1]!.vector.every((x) => x === 0));
+  // cut at 4 residues, then chunked: ACD | DE; F is not embedded
+  const cut = one(new KmerBackend(recipe({ useChunking: true, chunkSize: 3, chunkOverlap: 1, maxLength: 4 })), 'ACDEF');
+  t.equal(cut.truncatedAt, 4);
+  t.same(cut.chunks.map((c) => ({ start: c.start, end: c.end, v: nonzero(c.vector) })), [{ start: 0, end: 3, v: { 1: 1, 22: 1 } }, { start: 2, end: 4, v: { 43: 1 } }]);
 });
 
 t.test('without chunking a sequence longer than max_length is cut there and says so', async (t) => {

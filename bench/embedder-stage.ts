@@ -1,0 +1,173 @@
+// The embedder stage on the local stack: sequences/s through Kafka (consume,
+// skip look-up in PostgreSQL, embed, Avro-encode, produce, acknowledge)
+// against a bare InferenceSession.run loop on the same length-bucketed
+// batches (target >= 0.9), the weight-free default backend's sequences/s, and
+// the stage's peak memory over a large replay of the sequences topic.
+//
+//   node dist/bench/embedder-stage.js                                  # 1,000 seq on a 6x320 model, 20,000 k-mer, replay of 200,000
+//   node dist/bench/embedder-stage.js --replay-sequences 0             # without the memory part
+//
+// Times run from the stage's first embed() call (group join and model load
+// excluded, as for the bare loop) to the moment the embeddings topic holds
+// every output; the sink is not running (no vector is stored, so every
+// round embeds everything again).
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { config } from '../lib/config.js';
+import { withQueryPool } from '../lib/db.js';
+import { createEmbeddingConfig, recipeOf } from '../lib/queries/embedding-configs.js';
+import { TopicProducer } from '../lib/topic-producer.js';
+import type { EmbeddingBackend, EmbeddingRecipe } from '../processors/embedder/backend.js';
+import { openBackend } from '../processors/embedder/backends.js';
+import { openOnnxBackend } from '../processors/embedder/onnx-backend.js';
+import { runEmbedder } from '../processors/embedder/processor.js';
+import { recipeFromInput } from '../processors/embedder/recipe.js';
+import { writeTestModel } from '../processors/embedder/test-model.js';
+import type { SequenceRecord } from '../schemas/generated/types.js';
+import { benchMain, benchProgram, nonNegativeInt, positiveInt } from './cli.js';
+import { freshDatabase, freshNamespace, logEndTotal, machineLine, sleep } from './common.js';
+import { bareLoop } from './embed-onnx.js';
+import { drawLength, md5, randomSequence, Rng } from './generate.js';
+
+interface Opts {
+  sequences: number;
+  kmerSequences: number;
+  replaySequences: number;
+  model: string;
+  rounds: number;
+  seed: number;
+}
+
+const program = benchProgram('embedder-stage', 'the embedder stage through Kafka against a bare session.run loop; k-mer stage throughput; peak memory of a large replay')
+  .option('--sequences <n>', 'sequences of the ONNX comparison', positiveInt, 1000)
+  .option('--model <LxH>', 'generated ONNX model, layers x hidden', '6x320')
+  .option('--rounds <n>', 'rounds of the ONNX comparison (best of)', positiveInt, 2)
+  .option('--kmer-sequences <n>', 'sequences of the k-mer stage run', nonNegativeInt, 20_000)
+  .option('--replay-sequences <n>', 'sequences of the memory run (0 = skip)', nonNegativeInt, 200_000)
+  .option('--seed <n>', 'seed of lengths and residues', nonNegativeInt, 42);
+
+/** Distinct generated sequences as the dedup stage would send them. */
+function sequences(rng: Rng, n: number): SequenceRecord[] {
+  const out = new Map<string, SequenceRecord>();
+  while (out.size < n) {
+    const s = randomSequence(rng, drawLength(rng));
+    out.set(md5(s), { md5: md5(s), sequence: s, length: s.length, first_seen_job_id: null });
+  }
+  return [...out.values()];
+}
+
+async function produceSequences(topic: string, records: readonly SequenceRecord[]): Promise<void> {
+  const producer = new TopicProducer();
+  try {
+    for (let i = 0; i < records.length; i += 5000) await producer.send(topic, records.slice(i, i + 5000).map((value) => ({ key: value.md5, value })));
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/**
+ * Runs the stage under one config over the whole sequences topic with a fresh
+ * group until the embeddings topic holds `expected` more messages; seconds
+ * from the first embed() call, and the peak RSS seen.
+ */
+async function stageRun(ns: string, dbUrl: string, recipe: EmbeddingRecipe, expected: number, outTopic: string): Promise<{ seconds: number; peakRss: number; rssBefore: number }> {
+  const base = await logEndTotal(outTopic);
+  let first = 0;
+  const opener = async (r: EmbeddingRecipe): Promise<EmbeddingBackend> => {
+    const b = await openBackend(r);
+    return {
+      backend: b.backend, device: b.device, dim: b.dim, close: () => b.close(),
+      embed: (seqs, signal) => {
+        first ||= performance.now();
+        return b.embed(seqs, signal);
+      },
+    };
+  };
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  let peakRss = rssBefore;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  const handle = await runEmbedder({ namespace: ns, dbUrl, groupId: `${ns}.bench.${Date.now()}`, configIds: [recipe.id], openBackend: opener, handleSignals: false });
+  try {
+    let lastDraw = 0;
+    for (;;) {
+      const n = (await logEndTotal(outTopic)) - base;
+      if (n >= expected) break;
+      if (Date.now() - lastDraw > 5000) {
+        lastDraw = Date.now();
+        process.stderr.write(`  ${n}/${expected} embeddings, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`);
+      }
+      await sleep(50);
+    }
+    return { seconds: (performance.now() - first) / 1000, peakRss, rssBefore };
+  } finally {
+    clearInterval(sampler);
+    await handle.stop('bench round done');
+  }
+}
+
+benchMain<Opts>(import.meta.url, program, async (opts) => {
+  console.log(machineLine());
+  const ns = await freshNamespace();
+  const db = await freshDatabase({ migrate: true });
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'protea-bench-stage-'));
+  try {
+    const rng = new Rng(opts.seed);
+    const total = Math.max(opts.sequences, opts.kmerSequences, opts.replaySequences);
+    const all = sequences(rng, total);
+    const outTopic = ns.topic('embeddings');
+    const create = (input: Parameters<typeof recipeFromInput>[0], max?: number) =>
+      withQueryPool(async (pool) => recipeOf((await createEmbeddingConfig(pool, recipeFromInput(input, max), { active: false })).row), db.url);
+
+    // 1. ONNX: the stage against the bare loop, on the first `sequences` of the topic
+    await produceSequences(ns.topic('sequences'), all.slice(0, opts.sequences));
+    const [layers, hidden] = opts.model.split('x').map(Number) as [number, number];
+    const model = await writeTestModel(dir, { layers, hidden, seed: 1 });
+    const recipe = await create({ backend: 'esm', model: model.onnxPath }, model.card.maxLength);
+    const seqs = all.slice(0, opts.sequences).map((r) => r.sequence);
+    const residues = seqs.reduce((a, s) => a + Math.min(s.length, recipe.maxLength), 0);
+    const bare = await openOnnxBackend(recipe);
+    const loop = await bareLoop(bare, seqs, recipe.maxLength);
+    await loop(); // warm-up
+    const bareTimes: number[] = [];
+    const stageTimes: number[] = [];
+    for (let r = 0; r < opts.rounds; r++) {
+      const t0 = performance.now();
+      await loop();
+      bareTimes.push((performance.now() - t0) / 1000);
+      stageTimes.push((await stageRun(ns.namespace, db.url, recipe, opts.sequences, outTopic)).seconds);
+    }
+    await bare.close();
+    const b = Math.min(...bareTimes);
+    const s = Math.min(...stageTimes);
+    console.log(`ONNX ${layers}x${hidden}, ${opts.sequences} sequences (${residues} residues), token budget ${config().embedTokenBudget}, best of ${opts.rounds}:`);
+    console.log(`  bare session.run loop  ${(opts.sequences / b).toFixed(1)} seq/s  ${(residues / b).toFixed(0)} res/s  (${bareTimes.map((x) => x.toFixed(1)).join(', ')} s)`);
+    console.log(`  embedder stage         ${(opts.sequences / s).toFixed(1)} seq/s  ${(residues / s).toFixed(0)} res/s  (${stageTimes.map((x) => x.toFixed(1)).join(', ')} s)`);
+    console.log(`  stage / bare: ${(b / s).toFixed(2)} (target >= 0.9)`);
+
+    // 2. the weight-free default through the stage
+    const kmer = await create({});
+    if (opts.kmerSequences > 0) {
+      await produceSequences(ns.topic('sequences'), all.slice(opts.sequences, opts.kmerSequences));
+      const onTopic = Math.max(opts.sequences, opts.kmerSequences);
+      const k = await stageRun(ns.namespace, db.url, kmer, onTopic, outTopic);
+      const kres = all.slice(0, onTopic).reduce((a, r) => a + r.length, 0);
+      console.log(`k-mer default ${kmer.modelName}: ${onTopic} sequences in ${k.seconds.toFixed(1)} s: ${(onTopic / k.seconds).toFixed(0)} seq/s, ${(kres / k.seconds).toFixed(0)} res/s`);
+    }
+
+    // 3. peak memory of a replay of the whole topic under the default
+    if (opts.replaySequences > 0) {
+      const have = Math.max(opts.sequences, opts.kmerSequences);
+      if (opts.replaySequences > have) await produceSequences(ns.topic('sequences'), all.slice(have, opts.replaySequences));
+      const onTopic = Math.max(have, opts.replaySequences);
+      const m = await stageRun(ns.namespace, db.url, kmer, onTopic, outTopic);
+      const mib = (x: number) => (x / 2 ** 20).toFixed(0);
+      console.log(`replay of ${onTopic} sequences under ${kmer.modelName}: ${m.seconds.toFixed(1)} s (${(onTopic / m.seconds).toFixed(0)} seq/s); process RSS ${mib(m.rssBefore)} MiB before, peak ${mib(m.peakRss)} MiB (+${mib(m.peakRss - m.rssBefore)} MiB)`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    await ns.drop();
+    await db.drop();
+  }
+});
