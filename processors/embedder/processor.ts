@@ -27,8 +27,6 @@ import { runProcessor, type DecodedRecord, type ProcessorHandle, type ProcessorO
 import type { EmbeddingBackend, EmbeddingRecipe, SequenceEmbedding } from './backend.js';
 import { openBackend } from './backends.js';
 
-const log = logger('embedder');
-
 export const EMBEDDER_STAGE = 'embedder' as const;
 
 /** A config the stage embeds under, with its open backend. */
@@ -129,7 +127,7 @@ class ConfigCatalogue {
     for (const [id, conf] of this.open) {
       if (ids.has(id)) continue;
       this.open.delete(id);
-      log.info({ config: id }, 'embedding config deactivated: its backend is closed');
+      logger('embedder').info({ config: id }, 'embedding config deactivated: its backend is closed');
       await conf.backend.close();
     }
     for (const row of rows) {
@@ -139,7 +137,7 @@ class ConfigCatalogue {
       // sequences wait for the model to be fixed or the config to be deactivated
       const backend = await this.opener(recipe);
       this.open.set(row.id, { recipe, backend });
-      log.info({ config: row.id, model: row.model_name, backend: backend.backend, device: backend.device, dim: backend.dim }, 'embedding under config');
+      logger('embedder').info({ config: row.id, model: row.model_name, backend: backend.backend, device: backend.device, dim: backend.dim }, 'embedding under config');
     }
     this.readAt = Date.now();
   }

@@ -26,8 +26,6 @@ import { topicName } from '../../topics/catalogue.js';
 import type { EmbeddingBackend, EmbeddingRecipe } from './backend.js';
 import { runEmbedder, EMBEDDER_STAGE } from './processor.js';
 
-const log = logger('replay');
-
 export interface ReplayOptions {
   configId: string;
   namespace?: string;
@@ -108,7 +106,7 @@ export async function replayEmbeddings(opts: ReplayOptions): Promise<ReplayResul
         bar?.update(p.done, sequences);
         if (Date.now() - lastSent > 2000) {
           lastSent = Date.now();
-          job.progress(p.done, p.total).catch((err) => log.warn({ err: classify(err).toJSON() }, 'replay progress event not sent'));
+          job.progress(p.done, p.total).catch((err) => logger('replay').warn({ err: classify(err).toJSON() }, 'replay progress event not sent'));
         }
         if (isCaughtUp()) finished();
       },
@@ -141,7 +139,7 @@ export async function replayEmbeddings(opts: ReplayOptions): Promise<ReplayResul
       }
       if (!warned && Date.now() - started > 10_000) {
         warned = true;
-        log.info('waiting for the embeddings sink to land the vectors (is `protea pipeline` running?)');
+        logger('replay').info('waiting for the embeddings sink to land the vectors (is `protea pipeline` running?)');
       }
       await sleep(500);
     }
