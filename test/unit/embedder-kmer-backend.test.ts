@@ -9,24 +9,9 @@ import type { EmbeddingRecipe } from '../../processors/embedder/backend.js';
 import { chunkSpans } from '../../processors/embedder/chunking.js';
 import { KMER_DEFAULT_MODEL_NAME, KMER_DEFAULT_RECIPE, KmerBackend, openKmerBackend } from '../../processors/embedder/kmer-backend.js';
 import { fmix32, parseKmerModelName } from '../../processors/embedder/kmer-representation.js';
+import { testRecipe } from '../helpers/embedding-recipe.js';
 
-function recipe(over: Partial<EmbeddingRecipe> = {}): EmbeddingRecipe {
-  return {
-    id: 'r1',
-    modelName: 'kmer-2',
-    modelBackend: 'kmer',
-    layerIndices: [0],
-    layerAgg: 'mean',
-    pooling: 'mean',
-    normalize: false,
-    normalizeResidues: false,
-    maxLength: 1022,
-    useChunking: false,
-    chunkSize: 512,
-    chunkOverlap: 0,
-    ...over,
-  };
-}
+const recipe = (over: Partial<EmbeddingRecipe> = {}): EmbeddingRecipe => testRecipe({ modelName: 'kmer-2', modelBackend: 'kmer', ...over });
 
 /** index -> value of the nonzero entries */
 function nonzero(v: Float32Array): Record<number, number> {

@@ -12,6 +12,7 @@ import type { EmbeddingRecipe } from '../../processors/embedder/backend.js';
 import { openOnnxBackend } from '../../processors/embedder/onnx-backend.js';
 import { openSessionCount } from '../../processors/embedder/onnx-session.js';
 import { writeTestModel } from '../../processors/embedder/test-model.js';
+import { testRecipe } from '../helpers/embedding-recipe.js';
 
 let dir = '';
 t.before(async () => {
@@ -23,21 +24,7 @@ t.before(async () => {
 });
 t.teardown(() => rm(dir, { recursive: true, force: true }));
 
-const recipe = (r: Partial<EmbeddingRecipe> = {}): EmbeddingRecipe => ({
-  id: 'cfg',
-  modelName: 'ladder',
-  modelBackend: 'esm',
-  layerIndices: [0],
-  layerAgg: 'mean',
-  pooling: 'mean',
-  normalize: false,
-  normalizeResidues: false,
-  maxLength: 1022,
-  useChunking: false,
-  chunkSize: 512,
-  chunkOverlap: 0,
-  ...r,
-});
+const recipe = (r: Partial<EmbeddingRecipe> = {}): EmbeddingRecipe => testRecipe({ modelName: 'ladder', modelBackend: 'esm', ...r });
 
 const near = (t: Test, got: Float32Array | undefined, want: number[], msg: string) =>
   t.ok(got !== undefined && got.length === want.length && want.every((w, i) => Math.abs(got[i]! - w) < 1e-5), `${msg}: got [${got ? Array.from(got).join(', ') : '-'}], want [${want.join(', ')}]`);
