@@ -92,6 +92,11 @@ t.test('sequences are embedded under every active config as they arrive; a repla
     }
   };
   await check(kmer, 'k-mer default');
+  // P11111, P11111-3 and Q22222 share one sequence: one vector per config, not three
+  const linked = await until('the three proteins linked to their sequence', () => q<{ md5: string }>("SELECT s.sequence_hash AS md5 FROM protein p JOIN sequence s ON s.id = p.sequence_id WHERE p.accession IN ('P11111', 'P11111-3', 'Q22222')"), (r) => r.length === 3);
+  const shared = [...new Set(linked.map((r) => r.md5))].map((md5) => ({ md5 }));
+  t.equal(shared.length, 1, 'three accessions, one sequence');
+  t.equal((await rows()).filter((r) => r.md5 === shared[0]!.md5 && r.config === kmer.id).length, 1, 'a sequence shared by three accessions is embedded once under a config');
   const chunked = await check(onnx, 'ONNX, chunked');
   const long = seqs.find((s) => s.sequence.length > 100)!;
   const longChunks = chunked.filter((r) => r.md5 === long.md5);
