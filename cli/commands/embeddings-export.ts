@@ -1,6 +1,6 @@
-// protea embeddings export --config ID --out FILE.arrow: registered on the
-// `embeddings` command of cli/commands/embeddings.ts by its owner
-// (registerEmbeddingsExport(embeddings)). The work is lib/embeddings-export.ts.
+// protea embeddings export --config ID --out FILE.arrow, registered under
+// `protea embeddings` by cli/commands/embeddings.ts. The work is
+// lib/embeddings-export.ts.
 import type { Command } from 'commander';
 import { ProteaError } from '../../lib/errors.js';
 import { exportEmbeddings } from '../../lib/embeddings-export.js';
