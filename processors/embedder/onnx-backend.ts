@@ -9,6 +9,7 @@ import os from 'node:os';
 import ort from 'onnxruntime-node';
 import { config } from '../../lib/config.js';
 import { ProteaError } from '../../lib/errors.js';
+import { logger } from '../../lib/log.js';
 import type { EmbeddingBackend, EmbeddingRecipe, SequenceEmbedding } from './backend.js';
 import { chunkSpans, residueLimit, truncate, validateChunking, type ChunkSpan } from './chunking.js';
 import { modelFiles, readModelCard, type ModelCard, type ModelFiles } from './model-card.js';
@@ -96,6 +97,7 @@ export class OnnxBackend implements EmbeddingBackend {
   private readonly limit: number;
   private readonly pooling: PoolingRecipe;
   private closed = false;
+  private warnedSlowCall = false;
 
   constructor(
     readonly recipe: EmbeddingRecipe,
@@ -148,7 +150,19 @@ export class OnnxBackend implements EmbeddingBackend {
     } catch (err) {
       throw new ProteaError('EMBEDDING_FAILED', `ONNX Runtime failed on a batch of ${batch.length} x ${width} tokens: ${(err as Error).message}`, { file: this.files.onnx }, { cause: err });
     }
-    this.stats.runMs += performance.now() - started;
+    const ms = performance.now() - started;
+    this.stats.runMs += ms;
+    // onnxruntime-node runs a session synchronously on the main thread: nothing else of the
+    // process runs meanwhile, consumer heartbeats included, so a call longer than the session
+    // timeout gets the stage evicted from its group (its batch is then redelivered, forever)
+    const sessionMs = config().stageSessionTimeoutMs;
+    if (ms > sessionMs / 2 && !this.warnedSlowCall) {
+      this.warnedSlowCall = true;
+      logger('embedder').warn(
+        { model: this.files.onnx, callMs: Math.round(ms), tokens: batch.length * width, sessionTimeoutMs: sessionMs },
+        `one model call took ${(ms / 1000).toFixed(1)} s and blocks the process meanwhile (heartbeats included): lower PROTEA_EMBED_TOKEN_BUDGET (now ${this.tokenBudget}) or raise PROTEA_STAGE_SESSION_TIMEOUT_MS (now ${sessionMs}) so that a call stays well under the session timeout`,
+      );
+    }
     this.stats.modelCalls++;
     this.stats.paddedTokens += batch.length * width;
     return this.fetch.map((name) => {
