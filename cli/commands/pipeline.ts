@@ -62,6 +62,11 @@ export function registerPipeline(program: Command): void {
         })();
         return stopping;
       };
+      // signals are taken from the start: a SIGTERM while the stages join (or load a model) must
+      // not kill the process mid-start; it stops them gracefully once they are up
+      const signalled = new Promise<string>((resolve) => {
+        for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => resolve(sig));
+      });
       try {
         running = await startStages(wanted, opts);
       } catch (err) {
@@ -72,9 +77,6 @@ export function registerPipeline(program: Command): void {
       // one line per stage once it joined its group (a supervisor or a test waits for it)
       for (const r of running) console.log(`ready ${r.name} ${r.groupId}`);
       console.log(`pipeline running: ${wanted.join(', ')}${metrics ? ` (metrics on ${metrics.url})` : ''}; SIGTERM or Ctrl-C stops it`);
-      const signalled = new Promise<string>((resolve) => {
-        for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => resolve(sig));
-      });
       const failed = Promise.race(running.map((r) => r.done.then(() => new Promise<never>(() => {}), (err: unknown) => ({ stage: r.name, err }))));
       const outcome = await Promise.race([signalled, failed]);
       if (typeof outcome === 'string') {

@@ -17,7 +17,7 @@ import type { SequenceRecord } from '../../schemas/generated/types.js';
 import { topicName } from '../../topics/catalogue.js';
 import { freshDatabase } from '../helpers/fresh-database.js';
 import { createNamespace, dropNamespace, namespaceName } from '../helpers/fresh-namespace.js';
-import { sleep } from '../helpers/poll.js';
+import { sleep, until } from '../helpers/poll.js';
 import { logEnd } from '../helpers/read-topics.js';
 import { seededRandom, testRandom } from '../helpers/seeded-random.js';
 import { randomSequence, sequenceRecord } from '../helpers/sequences.js';
@@ -191,9 +191,11 @@ t.test('SIGKILLed inside transactions and from outside, restarted, rebalanced: e
   }
   const caughtUpS = (Date.now() - tCalm) / 1000;
 
-  // graceful stop: SIGTERM, exit 0
+  // graceful stop: SIGTERM, exit 0, once every last replica is up (a replica the supervisor has
+  // just restarted may still be loading its modules: a signal then is not a graceful stop)
   supervising = false;
   const finals = [...live.values()];
+  await until('the last replicas running', () => finals.map(({ life }) => life.stderr.includes('"msg":"pipeline running"') || life.exit !== undefined), (up) => up.every(Boolean), { timeoutMs: 60_000 });
   const exits = finals.map(({ child }) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.on('exit', (code) => resolve(code)))));
   for (const { child } of finals) child.kill('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
