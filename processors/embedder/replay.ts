@@ -89,39 +89,52 @@ export async function replayEmbeddings(opts: ReplayOptions): Promise<ReplayResul
     const caughtUp = new Promise<void>((resolve) => (finished = resolve));
     const isCaughtUp = () => ranges.every((r) => (next.get(r.partition) ?? r.low) >= r.high);
     let lastSent = 0;
-    const handle = await runEmbedder({
-      namespace,
-      dbUrl,
-      groupId,
-      configIds: [conf.id],
-      jobId: job.id,
-      fromBeginning: true,
-      onRecords: (records) => {
-        for (const r of records) {
-          const o = BigInt(r.offset) + 1n;
-          if (o > (next.get(r.partition) ?? 0n)) next.set(r.partition, o);
-        }
-        sequences += records.length;
-        const p = rangeProgress(ranges, next);
-        bar?.update(p.done, sequences);
-        if (Date.now() - lastSent > 2000) {
-          lastSent = Date.now();
-          job.progress(p.done, p.total).catch((err) => logger('replay').warn({ err: classify(err).toJSON() }, 'replay progress event not sent'));
-        }
-        if (isCaughtUp()) finished();
-      },
-      ...(opts.openBackend ? { openBackend: opts.openBackend } : {}),
-    });
-    if (isCaughtUp()) finished(); // an empty topic
-    const aborted = new Promise<void>((resolve) => opts.signal?.addEventListener('abort', () => resolve(), { once: true }));
-    await Promise.race([caughtUp, aborted, handle.done.then(() => undefined)]);
-    // the batch that reached the end has been acknowledged once the stage stops gracefully
-    await handle.stop(opts.signal?.aborted ? 'replay cancelled' : 'replay reached the end of the topic');
-    await handle.done;
+    const progressNow = () => {
+      const p = rangeProgress(ranges, next);
+      return { current: p.done, total: p.total };
+    };
+    let handle: Awaited<ReturnType<typeof runEmbedder>>;
+    try {
+      handle = await runEmbedder({
+        namespace,
+        dbUrl,
+        groupId,
+        configIds: [conf.id],
+        jobId: job.id,
+        fromBeginning: true,
+        onRecords: (records) => {
+          for (const r of records) {
+            const o = BigInt(r.offset) + 1n;
+            if (o > (next.get(r.partition) ?? 0n)) next.set(r.partition, o);
+          }
+          sequences += records.length;
+          const p = rangeProgress(ranges, next);
+          bar?.update(p.done, sequences);
+          if (Date.now() - lastSent > 2000) {
+            lastSent = Date.now();
+            job.progress(p.done, p.total).catch((err) => logger('replay').warn({ err: classify(err).toJSON() }, 'replay progress event not sent'));
+          }
+          if (isCaughtUp()) finished();
+        },
+        ...(opts.openBackend ? { openBackend: opts.openBackend } : {}),
+      });
+      if (isCaughtUp()) finished(); // an empty topic
+      const aborted = new Promise<void>((resolve) => opts.signal?.addEventListener('abort', () => resolve(), { once: true }));
+      await Promise.race([caughtUp, aborted, handle.done.then(() => undefined)]);
+      // the batch that reached the end has been acknowledged once the stage stops gracefully
+      await handle.stop(opts.signal?.aborted ? 'replay cancelled' : 'replay reached the end of the topic');
+      await handle.done;
+    } catch (err) {
+      // the stage could not start or failed (a model that cannot be opened): the job says so
+      const e = classify(err);
+      await job.finished('failed', { ...progressNow(), message: e.message, errorCode: e.code }).catch(() => undefined);
+      await deleteGroups([groupId]).catch(() => undefined);
+      throw e;
+    }
     bar?.finish(sequences);
     await deleteGroups([groupId]);
     if (opts.signal?.aborted) {
-      await job.finished('cancelled', { ...rangeProgress(ranges, next), message: 'cancelled by a signal' }).catch(() => undefined);
+      await job.finished('cancelled', { ...progressNow(), message: 'cancelled by a signal' }).catch(() => undefined);
       const counts = await embeddingCounts(db, conf.id);
       return { jobId: job.id, status: 'cancelled', sequences, deadLetters: handle.stats.deadLetters, vectors: counts.vectors, embeddedSequences: counts.sequences, devices: counts.devices, seconds: (Date.now() - started) / 1000 };
     }
