@@ -31,6 +31,7 @@ import { captureLogs } from './log.js';
 import { migrate } from './migrate.js';
 import { TopicProducer } from './topic-producer.js';
 import { createEmbeddingConfig, setEmbeddingConfigActive, type EmbeddingConfigRow } from './queries/embedding-configs.js';
+import { embeddingCounts } from './queries/sequence-embeddings.js';
 import { recipeFromInput } from '../processors/embedder/recipe.js';
 
 const demoFile = (file: string) => path.join(PROJECT_ROOT, 'demo', file);
@@ -146,20 +147,18 @@ async function waitForJobs(dbUrl: string, ids: readonly string[], timeoutSeconds
 /** Waits until every sequence has its vectors under the config, then says so. */
 async function waitForEmbeddings(dbUrl: string, conf: EmbeddingConfigRow, timeoutSeconds: number, say: (text: string) => void): Promise<void> {
   const deadline = Date.now() + timeoutSeconds * 1000;
-  for (;;) {
-    const [c] = await adminQuery<{ sequences: number; embedded: number; dim: number | null; devices: string | null }>(
-      dbUrl,
-      `SELECT (SELECT count(*) FROM sequence)::int AS sequences,
-              count(DISTINCT e.sequence_id)::int AS embedded, max(e.embedding_dim) AS dim, string_agg(DISTINCT e.device, ',') AS devices
-         FROM sequence_embedding e WHERE e.embedding_config_id = $1`,
-      [conf.id],
-    );
-    if ((c && c.embedded >= c.sequences) || Date.now() > deadline) {
-      say(`embeddings: ${c?.embedded ?? 0} of ${c?.sequences ?? 0} sequences under ${conf.model_name} (${c?.dim ?? '?'} dimensions, ${(c?.dim ?? 0) * 4} bytes each, on ${c?.devices ?? '-'})`);
-      return;
+  await withQueryPool(async (db) => {
+    for (;;) {
+      const [all] = await adminQuery<{ n: number }>(dbUrl, 'SELECT count(*)::int AS n FROM sequence');
+      const c = await embeddingCounts(db, conf.id);
+      const total = all?.n ?? 0;
+      if (c.sequences >= total || Date.now() > deadline) {
+        say(`embeddings: ${c.sequences} of ${total} sequences under ${conf.model_name} (${c.dim ?? '?'} dimensions, ${(c.dim ?? 0) * 4} bytes each, on ${c.devices.join(',') || '-'})`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 500));
     }
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  }, dbUrl);
 }
 
 /** Runs the demo end to end on the configured stack, namespace and database. */

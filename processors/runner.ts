@@ -139,7 +139,7 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-const isAbort = (err: unknown) => err instanceof BatchAbandoned || (err instanceof ProteaError && err.key === 'STAGE_REBALANCED');
+const isAbort = (err: unknown) => err instanceof BatchAbandoned || isRebalance(err);
 
 interface Rejected {
   record: IncomingRecord<unknown>;

@@ -18,11 +18,11 @@ export async function embeddedPairs(db: CommonQueryMethods, md5s: readonly strin
   return new Set(rows.map((r) => `${r.sequence_hash}|${r.embedding_config_id}`));
 }
 
-/** Vectors per config and how many sequences they cover. */
-export async function embeddingCounts(db: CommonQueryMethods, configId: string): Promise<{ vectors: number; sequences: number; truncated: number; devices: string[] }> {
-  return db.one(sql.type(z.object({ vectors: z.number(), sequences: z.number(), truncated: z.number(), devices: z.array(z.string()) }))`
+/** Vectors of a config: how many, how many sequences they cover, the cut ones, their dimension and devices. */
+export async function embeddingCounts(db: CommonQueryMethods, configId: string): Promise<{ vectors: number; sequences: number; truncated: number; dim: number | null; devices: string[] }> {
+  return db.one(sql.type(z.object({ vectors: z.number(), sequences: z.number(), truncated: z.number(), dim: z.number().nullable(), devices: z.array(z.string()) }))`
     SELECT count(*)::int AS vectors, count(DISTINCT sequence_id)::int AS sequences,
-           count(*) FILTER (WHERE truncated_at IS NOT NULL)::int AS truncated,
+           count(*) FILTER (WHERE truncated_at IS NOT NULL)::int AS truncated, max(embedding_dim) AS dim,
            coalesce(array_agg(DISTINCT device) FILTER (WHERE device IS NOT NULL), '{}') AS devices
       FROM sequence_embedding WHERE embedding_config_id = ${configId}`);
 }

@@ -314,7 +314,7 @@ export class StageRuntime<T> {
     // and a heartbeat that finds the group rebalancing aborts the batch at once.
     const beat = () =>
       ctx.heartbeat().catch((err: unknown) => {
-        if (err instanceof ProteaError && err.key === 'STAGE_REBALANCED') {
+        if (isRebalance(err)) {
           if (!signal.aborted) flight.controller.abort(err);
         } else this.log.debug({ err }, 'heartbeat failed; the next one may pass');
       });
@@ -336,11 +336,11 @@ export class StageRuntime<T> {
       if (signal.aborted && !isRebalance(signal.reason)) throw signal.reason;
     } catch (thrown) {
       const err = signal.aborted ? signal.reason : thrown;
-      if (err instanceof BatchAbandoned || (err instanceof ProteaError && err.key === 'STAGE_REBALANCED')) {
+      if (err instanceof BatchAbandoned || isRebalance(err)) {
         this.abandonedBatches++;
         this.log.warn({ partition: ctx.partition, firstOffset: records[0]?.offset, nextOffset: ctx.nextOffset }, err.message);
         // a rebalance found by our heartbeat carries the client's error: the seam hands it back so the client rejoins
-        throw err instanceof ProteaError && thrown instanceof ProteaError && thrown.key === 'STAGE_REBALANCED' ? thrown : err;
+        throw err instanceof ProteaError && isRebalance(thrown) ? thrown : err;
       }
       const e = classify(err, { topic: ctx.topic, partition: ctx.partition });
       if (e.disposition === 'retry' && this.opts.onExhausted === 'redeliver') {

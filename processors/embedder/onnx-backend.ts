@@ -3,8 +3,9 @@
 // cut each sequence at the residue limit, tokenise, batch by length under the
 // token budget (padded tokens = batch size x longest row), run the session
 // fetching only the hidden states the recipe selects, then pool each sequence
-// (pooling.ts) over its chunks (chunking.ts). Pooling a batch overlaps the
-// model call of the next; the abort signal is read before each call starts.
+// (pooling.ts) over its chunks (chunking.ts). The abort signal is read before
+// each call starts. onnxruntime-node runs a call synchronously on the main
+// thread, so nothing overlaps it: calls and pooling simply alternate.
 import os from 'node:os';
 import ort from 'onnxruntime-node';
 import { config } from '../../lib/config.js';
@@ -15,6 +16,7 @@ import { chunkSpans, residueLimit, truncate, validateChunking, type ChunkSpan } 
 import { modelFiles, readModelCard, type ModelCard, type ModelFiles } from './model-card.js';
 import { acquireSession, type Device, type DeviceSetting, type SharedSession } from './onnx-session.js';
 import { pooledDim, poolSpans, selectLayers, type PoolingRecipe } from './pooling.js';
+import { LAYER_AGGS, POOLINGS } from './recipe.js';
 import { makeTokenizer, type Encoded, type Tokenizer, type TokenizerKind } from './tokenizers.js';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
@@ -63,7 +65,7 @@ export function checkRecipe(recipe: EmbeddingRecipe, card: ModelCard): number[] 
   if (family !== card.tokenizer) {
     throw new ProteaError('EMBEDDING_CONFIG_INVALID', `model_backend ${recipe.modelBackend} needs a ${family} tokenizer but the model card of ${recipe.modelName} says ${card.tokenizer}`, { field: 'model_backend' });
   }
-  const allowed: Record<(typeof ONNX_RECIPE_FIELDS)[number], readonly string[]> = { layerAgg: ['mean', 'concat'], pooling: ['mean', 'max', 'cls', 'mean_max'] };
+  const allowed: Record<(typeof ONNX_RECIPE_FIELDS)[number], readonly string[]> = { layerAgg: LAYER_AGGS, pooling: POOLINGS };
   for (const f of ONNX_RECIPE_FIELDS) {
     if (!allowed[f].includes(recipe[f])) {
       const field = f === 'layerAgg' ? 'layer_agg' : 'pooling';
@@ -239,25 +241,9 @@ export class OnnxBackend implements EmbeddingBackend {
       return { index, encoded: this.tokenizer.encode(residues), truncatedAt };
     });
     const results = new Array<SequenceEmbedding>(sequences.length);
-    const batches = this.batches(rows);
-    if (batches.length === 0) return results;
-    if (signal?.aborted) throw signal.reason;
-    let pending: Promise<Float32Array[]> | undefined = this.runBatch(batches[0]!);
-    try {
-      for (let i = 0; i < batches.length; i++) {
-        const layers = await pending!;
-        pending = undefined;
-        // the next model call starts before this batch is pooled: the model
-        // runs off the main thread while JS pools (an abort stops it starting)
-        if (i + 1 < batches.length) {
-          if (signal?.aborted) throw signal.reason;
-          pending = this.runBatch(batches[i + 1]!);
-        }
-        this.pool(batches[i]!, layers, results);
-      }
-    } finally {
-      // thrown while a call is in flight: its outcome no longer matters
-      pending?.catch(() => undefined);
+    for (const batch of this.batches(rows)) {
+      if (signal?.aborted) throw signal.reason;
+      this.pool(batch, await this.runBatch(batch), results);
     }
     return results;
   }

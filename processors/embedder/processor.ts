@@ -110,7 +110,7 @@ class ConfigCatalogue {
   ) {}
 
   async current(): Promise<OpenConfig[]> {
-    if (Date.now() - this.readAt >= this.refreshMs || this.readAt === 0) await this.refresh();
+    if (Date.now() - this.readAt >= this.refreshMs) await this.refresh(); // readAt 0: never read
     return [...this.open.values()];
   }
 
