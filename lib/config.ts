@@ -47,6 +47,9 @@ export const SETTINGS = {
   embedDevice: { env: 'PROTEA_EMBED_DEVICE', kind: 'enum', default: 'auto', values: ['auto', 'cpu', 'cuda'], doc: 'ONNX Runtime execution provider of the embedder: `auto` tries CUDA and falls back to CPU, `cuda` fails when CUDA cannot be loaded.' },
   embedTokenBudget: { env: 'PROTEA_EMBED_TOKEN_BUDGET', kind: 'int', default: '8192', doc: 'Padded tokens (batch size x longest sequence) per model call of the embedder; sequences are batched by length under it.' },
   embedThreads: { env: 'PROTEA_EMBED_THREADS', kind: 'int', default: '0', doc: 'Intra-op threads of the ONNX Runtime CPU provider (0 = ONNX Runtime decides).' },
+  predictThreads: { env: 'PROTEA_PREDICT_THREADS', kind: 'int', default: '0', doc: 'Worker threads of the predictor for index searches and alignments (0 = one per CPU core less one, at least one).' },
+  predictEmbedWaitS: { env: 'PROTEA_PREDICT_EMBED_WAIT_S', kind: 'int', default: '900', doc: 'How long the predictor waits for a query\'s embedding (or sequence) to land before it reports the query unpredictable, in seconds.' },
+  predictSweepMs: { env: 'PROTEA_PREDICT_SWEEP_MS', kind: 'int', default: '2000', doc: 'How often the predictor looks for waiting queries whose embedding has landed, in milliseconds.' },
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -79,6 +82,9 @@ export interface Config {
   readonly embedDevice: 'auto' | 'cpu' | 'cuda';
   readonly embedTokenBudget: number;
   readonly embedThreads: number;
+  readonly predictThreads: number;
+  readonly predictEmbedWaitS: number;
+  readonly predictSweepMs: number;
 }
 
 function invalid(setting: Setting, raw: string, why: string): ProteaError {
@@ -131,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   out.stateDir = path.resolve(PROJECT_ROOT, out.stateDir as string);
   out.modelsDir = path.resolve(PROJECT_ROOT, out.modelsDir as string);
+  if ((out.predictSweepMs as number) < 100) throw invalid(SETTINGS.predictSweepMs, String(out.predictSweepMs), 'expected at least 100 ms');
   if ((out.embedTokenBudget as number) < 1) throw invalid(SETTINGS.embedTokenBudget, String(out.embedTokenBudget), 'expected at least 1');
   return Object.freeze(out) as unknown as Config;
 }

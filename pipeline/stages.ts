@@ -22,6 +22,7 @@ import { annotationsSink } from '../sinks/annotations.js';
 import { embeddingsSink } from '../sinks/embeddings.js';
 import { jobsSink } from '../sinks/jobs.js';
 import { ontologySink } from '../sinks/ontology.js';
+import { predictionsSink } from '../sinks/predictions.js';
 import { proteinsSink } from '../sinks/proteins.js';
 import { querySetsSink } from '../sinks/query-sets.js';
 import { runSink, type FaultHook, type FaultPoint, type SinkMapping } from '../sinks/runner.js';
@@ -39,6 +40,7 @@ export const SINKS: Readonly<Record<string, SinkMapping<never>>> = {
   query_sets: querySetsSink as SinkMapping<never>,
   annotations: annotationsSink as SinkMapping<never>,
   embeddings: embeddingsSink as SinkMapping<never>,
+  predictions: predictionsSink as SinkMapping<never>,
 };
 
 /** How a stage is started; unset options take the stage's defaults. */

@@ -124,6 +124,14 @@ export const TOPICS: readonly TopicSpec[] = Object.freeze([
     description: 'Embedding vectors (float32 little-endian bytes) per sequence, EmbeddingConfig and chunk, with backend and device; input of the predictor and the embeddings sink.',
   },
   {
+    id: 'predictions.requests',
+    key: "'<job_id>|<query_accession>'",
+    partitions: DATA_PARTITIONS,
+    cleanupPolicy: 'delete',
+    valueSchema: 'PredictionRequestRecord',
+    description: 'One message per query protein of a prediction job (`protea predict`): prediction set, job, accession and sequence MD5; input of the predictor stage.',
+  },
+  {
     id: 'predictions.raw',
     key: "'<job_id>|<query_accession>'",
     partitions: DATA_PARTITIONS,
@@ -197,5 +205,6 @@ export const KEYS = {
   querySetEntry: (r: { query_set_id: string; accession: string }): string => `${r.query_set_id}|${r.accession}`,
   embedding: (r: { sequence_md5: string; embedding_config_id: string }): string => `${r.sequence_md5}|${r.embedding_config_id}`,
   prediction: (r: { job_id: string; query_accession: string }): string => `${r.job_id}|${r.query_accession}`,
+  predictionRequest: (r: { job_id: string; query_accession: string }): string => `${r.job_id}|${r.query_accession}`,
   jobEvent: (r: { job_id: string }): string => r.job_id,
 } as const;

@@ -366,6 +366,13 @@ export interface PredictionRecord {
   query_accession: string;
   /** MD5 of the query's normalised sequence, 32 lower-case hex digits. */
   query_md5: string;
+  /** Why the query could not be predicted (e.g. 'no embedding under config ... after 900 s'); terms is then empty. Null for a predicted query, also one with no terms (no neighbour within the distance threshold). */
+  reason: string | null;
+  /**
+   * Reference proteins the terms were transferred from (k plus ties, or those within the threshold; per aspect summed when aspect-separated).
+   * Default: 0.
+   */
+  neighbours: number;
   /**
    * 0-based index of this message among the parts of the query's predictions.
    * Default: 0.
@@ -465,6 +472,28 @@ export interface PredictionFeatures {
 }
 
 /**
+ * One query protein of a prediction job, as `protea predict` requests it. Topic protea.predictions.requests, key '<job_id>|<query_accession>'; input of the predictor stage, which predicts the query at once when its embedding is stored, else as soon as it lands.
+ *
+ * Avro record org.protea.stream.PredictionRequestRecord, defined in prediction_request.avsc.
+ */
+export interface PredictionRequestRecord {
+  /**
+   * Prediction set (UUID string) whose method and parameters (method, embedding config, annotation set, k, threshold, metric, aggregation, score map, evidence codes, exclude-self) apply.
+   * UUID in its canonical string form (logicalType uuid).
+   */
+  prediction_set_id: string;
+  /**
+   * Prediction job (UUIDv7 string); progress counts each query protein once.
+   * UUID in its canonical string form (logicalType uuid).
+   */
+  job_id: string;
+  /** Accession of the query protein as in its query set entry, e.g. 'P69905'. */
+  query_accession: string;
+  /** MD5 of the query's normalised sequence, 32 lower-case hex digits. */
+  query_md5: string;
+}
+
+/**
  * One protein accession (canonical entry or isoform) and the sequence it points to, parsed from a FASTA header by the dedup stage. Topic protea.proteins (compacted), key: accession. Many proteins may share one sequence_md5.
  *
  * Avro record org.protea.stream.ProteinRecord, defined in protein.avsc.
@@ -558,6 +587,7 @@ export const SCHEMA_FILES = {
   IngestTaxonomyRecord: 'ingest_taxonomy.avsc',
   JobEventRecord: 'job_event.avsc',
   PredictionRecord: 'prediction.avsc',
+  PredictionRequestRecord: 'prediction_request.avsc',
   ProteinRecord: 'protein.avsc',
   QuerySetEntryRecord: 'query_set_entry.avsc',
   SequenceRecord: 'sequence.avsc',
@@ -576,6 +606,7 @@ export interface RecordTypes {
   IngestTaxonomyRecord: IngestTaxonomyRecord;
   JobEventRecord: JobEventRecord;
   PredictionRecord: PredictionRecord;
+  PredictionRequestRecord: PredictionRequestRecord;
   ProteinRecord: ProteinRecord;
   QuerySetEntryRecord: QuerySetEntryRecord;
   SequenceRecord: SequenceRecord;
