@@ -61,6 +61,8 @@ export const CATALOGUE = {
   EMBEDDING_CONFIG_INVALID: entry('fatal', 400, 'Fix the field named in the message (see `protea embeddings config create --help` and README, Embeddings); a config is immutable: create a new one.'),
   EMBEDDING_MODEL_UNAVAILABLE: entry('fatal', 503, 'The model file or its model card named by the config cannot be read: put the .onnx export and its .json card under PROTEA_MODELS_DIR (README, Embeddings: the export contract), or deactivate the config.'),
   EMBEDDING_FAILED: entry('dead-letter', 500, 'The model could not embed this sequence; it went to the dead-letter topic with the reason. Other sequences and configs go on.'),
+  PREDICTION_SET_INVALID: entry('dead-letter', 422, 'The prediction set named by the request is not one the predictor can run (kind, method or parameters): the request went to the dead-letter topic. Create prediction sets with `protea predict`.'),
+  PREDICTION_FAILED: entry('dead-letter', 500, 'The predictor could not predict this query (index search or alignment failed); it went to the dead-letter topic with the reason. Other queries go on.'),
   SEQUENCE_PENDING: entry('retry', 503, 'The embedding names a sequence whose row has not landed yet (the sequences sink is behind or not running): the record waits. Run the sequences sink (`protea pipeline`).'),
   SINK_FENCED: entry('retry', 409, 'Another sink replica owns the partition now (rebalance); this batch was rolled back and is not lost.'),
   SINK_WRITE_FAILED: entry('dead-letter', 422, 'PostgreSQL refused the record (constraint or type); it went to the dead-letter topic with the reason.'),

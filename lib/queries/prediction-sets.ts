@@ -9,11 +9,11 @@ import { ProteaError } from '../errors.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export type PredictionSetKind = 'knn' | 'imported' | 'baseline';
+export type PredictionSetKind = 'knn' | 'identity' | 'imported' | 'baseline';
 
 const PredictionSet = z.object({
   id: z.string(),
-  kind: z.enum(['knn', 'imported', 'baseline']),
+  kind: z.enum(['knn', 'identity', 'imported', 'baseline']),
   name: z.string().nullable(),
   ontology_snapshot_id: z.string(),
   obo_version: z.string(),
@@ -73,7 +73,7 @@ export async function resolvePredictionSet(db: DatabasePool, ref: string, option
 }
 
 export interface NewPredictionSet {
-  kind: Exclude<PredictionSetKind, 'knn'>;
+  kind: Exclude<PredictionSetKind, 'knn' | 'identity'>;
   name: string;
   ontologySnapshotId: string;
   meta: Record<string, unknown>;
@@ -85,6 +85,29 @@ export async function insertPredictionSet(db: DatabasePool, set: NewPredictionSe
   return db.oneFirst(sql.type(z.object({ id: z.string() }))`
     INSERT INTO prediction_set (kind, name, ontology_snapshot_id, meta, job_id)
     VALUES (${set.kind}, ${set.name}, ${set.ontologySnapshotId}, ${sql.jsonb(set.meta as never)}, ${set.jobId})
+    RETURNING id`);
+}
+
+export interface NewMethodPredictionSet {
+  kind: 'knn' | 'identity';
+  name: string | null;
+  embeddingConfigId: string | null;
+  annotationSetId: string;
+  ontologySnapshotId: string;
+  querySetId: string;
+  k: number;
+  distanceThreshold: number | null;
+  meta: Record<string, unknown>;
+  jobId: string;
+}
+
+/** Inserts the prediction set of a `protea predict` run (its predictions come through the pipeline); resolves with its id. */
+export async function insertMethodPredictionSet(db: CommonQueryMethods, set: NewMethodPredictionSet): Promise<string> {
+  return db.oneFirst(sql.type(z.object({ id: z.string() }))`
+    INSERT INTO prediction_set (kind, name, embedding_config_id, annotation_set_id, ontology_snapshot_id, query_set_id, limit_per_entry,
+                                distance_threshold, meta, job_id)
+    VALUES (${set.kind}, ${set.name}, ${set.embeddingConfigId}, ${set.annotationSetId}, ${set.ontologySnapshotId}, ${set.querySetId}, ${set.k},
+            ${set.distanceThreshold}, ${sql.jsonb(set.meta as never)}, ${set.jobId})
     RETURNING id`);
 }
 

@@ -26,3 +26,23 @@ export async function embeddingCounts(db: CommonQueryMethods, configId: string):
            coalesce(array_agg(DISTINCT device) FILTER (WHERE device IS NOT NULL), '{}') AS devices
       FROM sequence_embedding WHERE embedding_config_id = ${configId}`);
 }
+
+/**
+ * Reference proteins of an annotation set (positive annotations with one of
+ * the evidence codes) and how many of them have an embedding under a config:
+ * the ones without are no neighbours until they do.
+ */
+export async function referenceEmbeddingCoverage(
+  db: CommonQueryMethods,
+  annotationSetId: string,
+  evidenceCodes: readonly string[],
+  configId: string,
+): Promise<{ proteins: number; embedded: number }> {
+  return db.one(sql.type(z.object({ proteins: z.number(), embedded: z.number() }))`
+    SELECT count(*)::integer AS proteins,
+           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM sequence_embedding se WHERE se.sequence_id = p.sequence_id AND se.embedding_config_id = ${configId}))::integer AS embedded
+      FROM protein p
+     WHERE p.accession IN (SELECT a.protein_accession FROM protein_go_annotation a
+                            WHERE a.annotation_set_id = ${annotationSetId} AND a.evidence_code = ANY(${sql.array([...evidenceCodes], 'text')})
+                              AND a.qualifier !~ '(^|\\|)NOT(\\||$)')`);
+}

@@ -1,0 +1,88 @@
+// The parameters of a prediction set, as `protea predict` records them on the
+// prediction_set row (columns and meta) and the predictor reads them back.
+// The row is the one source: a redelivered request or a restarted predictor
+// predicts with exactly what the set says.
+import { ProteaError } from '../../lib/errors.js';
+import type { PredictionSetRow } from '../../lib/queries/prediction-sets.js';
+import type { Aggregation, Metric, ScoreMap } from './transfer.js';
+
+export const METHODS = ['knn', 'identity'] as const;
+export type Method = (typeof METHODS)[number];
+export const METRICS: readonly Metric[] = ['cosine', 'euclidean'];
+export const AGGREGATIONS: readonly Aggregation[] = ['mean', 'max', 'vote'];
+export const SCORE_MAP_NAMES: readonly ScoreMap[] = ['one-minus-d', 'half-over-half-plus-d', 'one-minus-half-d'];
+export const INDEX_KINDS = ['flat', 'hnsw', 'ivf'] as const;
+export type IndexKind = (typeof INDEX_KINDS)[number];
+
+export interface PredictionParams {
+  method: Method;
+  /** KNN only */
+  embeddingConfigId: string | null;
+  annotationSetId: string;
+  /** neighbours per query (ties at the k-th distance kept); 1 for the identity method */
+  k: number;
+  /** KNN: only neighbours at most this far */
+  threshold: number | null;
+  metric: Metric;
+  /** one index per GO aspect, so every query gets candidates in all three */
+  aspectSeparated: boolean;
+  /** reference annotations with these evidence codes transfer (NOT-qualified ones never) */
+  evidenceCodes: readonly string[];
+  /** drop references with the query's own sequence (benchmark mode) */
+  excludeSelf: boolean;
+  aggregation: Aggregation;
+  scoreMap: ScoreMap;
+  index: IndexKind;
+}
+
+/** What goes into prediction_set.meta (the columns carry k, threshold, config and annotation set). */
+export function paramsMeta(p: PredictionParams): Record<string, unknown> {
+  return {
+    method: p.method,
+    metric: p.metric,
+    aspect_separated: p.aspectSeparated,
+    evidence_codes: [...p.evidenceCodes],
+    exclude_self: p.excludeSelf,
+    aggregation: p.aggregation,
+    score_map: p.scoreMap,
+    index: p.index,
+  };
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], field: string, setId: string): T {
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  throw new ProteaError('PREDICTION_SET_INVALID', `prediction set ${setId}: meta.${field} is ${JSON.stringify(value)}, expected one of ${allowed.join(', ')}`, { field: `meta.${field}` });
+}
+
+/** The parameters of a KNN or identity prediction set; PREDICTION_SET_INVALID when it is not one. */
+export function paramsOf(row: PredictionSetRow): PredictionParams {
+  const m = row.meta;
+  if (row.kind !== 'knn' && row.kind !== 'identity') {
+    throw new ProteaError('PREDICTION_SET_INVALID', `prediction set ${row.id} is of kind ${row.kind}: only knn and identity sets are predicted by the pipeline`, { field: 'kind' });
+  }
+  if (!row.annotation_set_id || !row.limit_per_entry) {
+    throw new ProteaError('PREDICTION_SET_INVALID', `prediction set ${row.id} has no annotation set or k`, { field: 'annotation_set_id' });
+  }
+  const method = oneOf(m.method ?? row.kind, METHODS, 'method', row.id);
+  if (method === 'knn' && !row.embedding_config_id) {
+    throw new ProteaError('PREDICTION_SET_INVALID', `KNN prediction set ${row.id} has no embedding config`, { field: 'embedding_config_id' });
+  }
+  const codes = m.evidence_codes;
+  if (!Array.isArray(codes) || !codes.every((c) => typeof c === 'string')) {
+    throw new ProteaError('PREDICTION_SET_INVALID', `prediction set ${row.id}: meta.evidence_codes is not a list of codes`, { field: 'meta.evidence_codes' });
+  }
+  return {
+    method,
+    embeddingConfigId: row.embedding_config_id,
+    annotationSetId: row.annotation_set_id,
+    k: row.limit_per_entry,
+    threshold: row.distance_threshold,
+    metric: oneOf(m.metric ?? 'cosine', METRICS, 'metric', row.id),
+    aspectSeparated: m.aspect_separated !== false,
+    evidenceCodes: codes as string[],
+    excludeSelf: m.exclude_self === true,
+    aggregation: oneOf(m.aggregation ?? 'mean', AGGREGATIONS, 'aggregation', row.id),
+    scoreMap: oneOf(m.score_map ?? 'one-minus-d', SCORE_MAP_NAMES, 'score_map', row.id),
+    index: oneOf(m.index ?? 'flat', INDEX_KINDS, 'index', row.id),
+  };
+}
