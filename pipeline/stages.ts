@@ -18,6 +18,7 @@ import { ProteaError } from '../lib/errors.js';
 import type { StopResult } from '../lib/runtime/stage-runtime.js';
 import { runDedup } from '../processors/dedup/processor.js';
 import { runEmbedder } from '../processors/embedder/processor.js';
+import { runPredictor } from '../processors/predictor/processor.js';
 import { annotationsSink } from '../sinks/annotations.js';
 import { embeddingsSink } from '../sinks/embeddings.js';
 import { jobsSink } from '../sinks/jobs.js';
@@ -105,6 +106,15 @@ export const STAGES: readonly StageDefinition[] = [
       const { maxRecords: _m, fault: _f, ...rest } = opts;
       const h = await runEmbedder({ handleSignals: false, ...defined(rest) });
       return { name: 'embedder', groupId: h.groupId, stop: (reason) => h.stop(reason), done: h.done };
+    },
+  },
+  {
+    name: 'predictor',
+    kind: 'processor',
+    async start(opts = {}) {
+      const { maxRecords: _m, fault: _f, ...rest } = opts;
+      const h = await runPredictor({ handleSignals: false, ...defined(rest) });
+      return { name: 'predictor', groupId: h.groupId, stop: (reason) => h.stop(reason), done: h.done };
     },
   },
   ...Object.entries(SINKS).map(([name, mapping]) => sinkStage(name, mapping)),

@@ -1,0 +1,113 @@
+// Leave-one-out benchmark on the real CAFA3 targets, through the real
+// pipeline (Kafka, the stages, PostgreSQL) and `protea evaluate files`:
+//   - the 3,328 target sequences as one query set, and as the proteins of the
+//     reference annotation set: their ground truth (leafonly_*.is_a, already
+//     propagated) as a GAF with evidence EXP, on a flat ontology release of the
+//     ground-truth terms (bench/cafa3-inputs.ts);
+//   - every method with --exclude-self (a target never transfers from its own
+//     sequence): the identity method (best Smith-Waterman hit), KNN on the
+//     weight-free default embedding with k = 1 and k = 5 (mean aggregation),
+//     and the CAFA3 naive baseline (the published priors);
+//   - Fmax, its threshold and coverage per namespace from the evaluator, and
+//     each method's wall time (request to the last query landed).
+//
+//   npm run bench:cafa3                      # needs `protea stack up`
+//   npm run bench:cafa3 -- --limit 500       # the first 500 targets only (quick look)
+//   npm run bench:cafa3 -- --methods knn1,knn5
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { adminQuery, withQueryPool } from '../lib/db.js';
+import { createEmbeddingConfig } from '../lib/queries/embedding-configs.js';
+import { TopicProducer } from '../lib/topic-producer.js';
+import { evaluateFiles } from '../evaluation/run-files.js';
+import { exportPredictions } from '../lib/predictions-export.js';
+import { startStages } from '../pipeline/stages.js';
+import { recipeFromInput } from '../processors/embedder/recipe.js';
+import { startPrediction, waitForPrediction } from '../processors/predictor/predict-job.js';
+import type { PredictionParams } from '../processors/predictor/params.js';
+import { fastaRun, gafRun, oboRun } from '../topics/ingest-runs.js';
+import { produce } from '../topics/produce.js';
+import { FLAT_OBO_VERSION, writeCafa3Inputs, writeNaivePredictions } from './cafa3-inputs.js';
+import { fmt, freshDatabase, freshNamespace, machineLine, sleep, table } from './common.js';
+
+const program = new Command('bench-cafa3')
+  .description('leave-one-out GO prediction on the real CAFA3 targets: naive, identity, KNN k=1 and k=5 on the default embedding')
+  .option('--limit <n>', 'only the first N targets (by id)')
+  .option('--methods <list>', 'methods to run: identity,knn1,knn5', 'identity,knn1,knn5')
+  .option('--keep', 'keep the database and topics for inspection')
+  .parse();
+const opts = program.opts<{ limit?: string; methods: string; keep?: boolean }>();
+const methods = opts.methods.split(',').map((m) => m.trim());
+
+async function until<T>(label: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 1_800_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${label} (last: ${JSON.stringify(v)})`);
+    await sleep(1000);
+  }
+}
+
+const t0 = Date.now();
+const dir = await mkdtemp(path.join(tmpdir(), 'protea-cafa3-'));
+const inputs = await writeCafa3Inputs(dir, opts.limit ? { limit: Number(opts.limit) } : {});
+console.log(`${machineLine()}\nCAFA3 targets ${inputs.targets.length} (with ground truth: MFO ${inputs.perNamespace.F}, BPO ${inputs.perNamespace.P}, CCO ${inputs.perNamespace.C}); ${inputs.terms} terms in the flat release`);
+const db = await freshDatabase();
+const ns = await freshNamespace();
+const q = <R>(text: string, values: unknown[] = []) => adminQuery<R>(db.url, text, values);
+const stages = await startStages(
+  ['dedup', 'embedder', 'predictor', 'sink:sequences', 'sink:proteins', 'sink:jobs', 'sink:ontology', 'sink:annotations', 'sink:query_sets', 'sink:embeddings', 'sink:predictions'],
+  { namespace: ns.namespace, dbUrl: db.url },
+);
+const producer = new TopicProducer();
+try {
+  const kmer = await withQueryPool(async (pool) => (await createEmbeddingConfig(pool, recipeFromInput({}), { active: true })).row, db.url);
+  const tLoad = Date.now();
+  await produce(oboRun(inputs.obo, { version: FLAT_OBO_VERSION }), { producer, namespace: ns.namespace, progress: null });
+  await until('the flat release', () => q<{ n: number }>('SELECT count(*)::int AS n FROM go_term'), (r) => r[0]!.n === inputs.terms);
+  await produce(gafRun(inputs.gaf, { source: 'cafa3-groundtruth', version: '1', ontology: FLAT_OBO_VERSION }), { producer, namespace: ns.namespace, progress: null });
+  await produce(fastaRun(inputs.fasta, { source: 'cafa', querySet: 'cafa3-targets' }), { producer, namespace: ns.namespace, progress: null });
+  const gafRows = (await import('node:fs')).readFileSync(inputs.gaf, 'utf8').split('\n').filter((l) => l && !l.startsWith('!')).length;
+  await until('annotations, query set and embeddings', () => q<{ a: number; e: number; s: number }>(`
+      SELECT (SELECT count(*) FROM protein_go_annotation)::int AS a, (SELECT count(*) FROM query_set_entry)::int AS e,
+             (SELECT count(DISTINCT sequence_id) FROM sequence_embedding WHERE embedding_config_id = $1)::int AS s`, [kmer.id]),
+    (r) => r[0]!.a === gafRows && r[0]!.e === inputs.targets.length && r[0]!.s === new Set(inputs.targets).size);
+  const distinct = (await q<{ n: number }>('SELECT count(*)::int AS n FROM sequence'))[0]!.n;
+  console.log(`loaded in ${((Date.now() - tLoad) / 1000).toFixed(1)} s: ${fmt(gafRows)} annotation rows, ${fmt(inputs.targets.length)} query proteins, ${fmt(distinct)} distinct sequences embedded (${kmer.model_name})`);
+
+  const preds = path.join(dir, 'predictions');
+  const common: Omit<PredictionParams, 'embeddingConfigId' | 'annotationSetId'> = {
+    method: 'knn', k: 5, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: true,
+    aggregation: 'mean', scoreMap: 'one-minus-d', index: 'flat',
+  };
+  const plans: Record<string, Partial<PredictionParams>> = { identity: { method: 'identity', k: 1 }, knn1: { k: 1 }, knn5: { k: 5 } };
+  const timing: string[][] = [['method', 'wall s', 'queries/s', 'predicted', 'unpredictable', 'query-term pairs']];
+  for (const m of methods) {
+    const plan = plans[m];
+    if (!plan) throw new Error(`unknown method ${m} (identity, knn1, knn5)`);
+    const t = Date.now();
+    const started = await startPrediction({ ...common, ...plan, querySet: 'cafa3-targets', annotationSet: 'cafa3-groundtruth@1', embeddingConfig: kmer.id, name: `cafa3-loo-${m}`, namespace: ns.namespace, dbUrl: db.url });
+    const r = await waitForPrediction(started, { dbUrl: db.url, progress: process.stderr.isTTY });
+    const secs = (Date.now() - t) / 1000;
+    timing.push([m, secs.toFixed(1), fmt(started.queries / secs), fmt(r.predicted), fmt(r.unpredictable), fmt(r.terms)]);
+    await exportPredictions({ set: started.predictionSetId, format: 'cafa', out: path.join(preds, `${m}.tsv`), cafaHeader: false, decimals: 3, dbUrl: db.url });
+  }
+  await writeNaivePredictions(path.join(preds, 'naive.tsv'), inputs.targets);
+  const report = await evaluateFiles({ ontology: inputs.obo, groundTruth: inputs.groundTruth, predictions: preds, prop: 'max', norm: 'cafa', noRoots: false, thStep: 0.01, out: path.join(dir, 'evaluation') });
+  const rows: string[][] = [['method', 'namespace', 'Fmax', 'tau', 'coverage']];
+  for (const m of report.methods) {
+    for (const r of m.results) rows.push([m.method, r.namespace, r.bestF?.f.toFixed(3) ?? '-', r.bestF?.tau.toFixed(2) ?? '-', r.bestF?.cov.toFixed(3) ?? '-']);
+  }
+  console.log(`\n${table(timing)}\n\n${table(rows)}\n\ntotal ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+} finally {
+  await producer.disconnect().catch(() => undefined);
+  await Promise.allSettled(stages.map((s) => s.stop()));
+  if (!opts.keep) {
+    await ns.drop();
+    await db.drop();
+    await rm(dir, { recursive: true, force: true });
+  } else console.log(`kept: database ${db.name}, namespace ${ns.namespace}, files ${dir}`);
+}
