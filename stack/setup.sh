@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 need=()
 dpkg -s libfaiss-dev >/dev/null 2>&1 || need+=(libfaiss-dev)
 dpkg -s libopenblas-dev >/dev/null 2>&1 || need+=(libopenblas-dev)
+dpkg -s libparasail-dev >/dev/null 2>&1 || need+=(libparasail-dev)
 command -v g++ >/dev/null 2>&1 || need+=(g++ make python3)
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)

@@ -31,11 +31,28 @@ Stats alignPair(const std::string& a, const std::string& b, bool global) {
       ? parasail_nw_trace_striped_sat(a.data(), la, b.data(), lb, GAP_OPEN, GAP_EXTEND, m)
       : parasail_sw_trace_striped_sat(a.data(), la, b.data(), lb, GAP_OPEN, GAP_EXTEND, m);
   if (!r) throw std::runtime_error("parasail alignment failed (out of memory?)");
+  // The SW trace kernels report the type's minimum (-128, -32768, ...) when no
+  // cell scores above 0 (parasail 2.6): that is the empty local alignment.
+  if (!global && r->score <= 0) { parasail_result_free(r); return s; }
   s.score = r->score;
   parasail_cigar_t* c = parasail_result_get_cigar(r, a.data(), la, b.data(), lb, m);
   if (!c) { parasail_result_free(r); throw std::runtime_error("parasail traceback failed"); }
   int qi = c->beg_query, ri = c->beg_ref;
-  for (int k = 0; k < c->len; k++) {
+  // parasail 2.6's CIGAR of a local alignment that starts at the first residue
+  // of one sequence carries spurious leading gaps for the other one's prefix
+  // (W against ...W: "7D1=" from 0 instead of "1=" from 7). A local alignment
+  // never begins or ends with a gap (dropping it raises the score), so edge
+  // gaps are skipped, moving the start past the residues they stand for.
+  int first = 0, last = c->len - 1;
+  auto isGap = [&](int k) { const char op = parasail_cigar_decode_op(c->seq[k]); return op == 'I' || op == 'D'; };
+  if (!global) {
+    for (; first <= last && isGap(first); first++) {
+      const int n = static_cast<int>(parasail_cigar_decode_len(c->seq[first]));
+      if (parasail_cigar_decode_op(c->seq[first]) == 'I') qi += n; else ri += n;
+    }
+    while (last >= first && isGap(last)) last--;
+  }
+  for (int k = first; k <= last; k++) {
     const char op = parasail_cigar_decode_op(c->seq[k]);
     const int n = static_cast<int>(parasail_cigar_decode_len(c->seq[k]));
     s.length += n;
