@@ -9,7 +9,8 @@ import { encodeSequence } from './sequence.js';
 
 export const GAP_OPEN = 11;
 export const GAP_EXTEND = 1;
-const NEG = -0x3fffffff;
+// -2^28: minus a gap penalty stays a small integer (V8 Smi); below -2^30 values become doubles, 10x slower.
+const NEG = -(1 << 28);
 
 /** Smith-Waterman score only, O(|b|) memory. Sequences normalised (sequence.ts). */
 export function scoreLocalDp(a: string, b: string): number {
@@ -25,9 +26,11 @@ export function scoreLocalDp(a: string, b: string): number {
     let left = 0; // H[i][j-1]
     let E = NEG; // horizontal gap (consumes b)
     for (let j = 1; j <= m; j++) {
-      const up = H[j]!;
-      E = Math.max(E - GAP_EXTEND, left - GAP_OPEN);
-      const f = Math.max(F[j]! - GAP_EXTEND, up - GAP_OPEN);
+      const up = H[j]! | 0;
+      const eo = left - GAP_OPEN, ee = E - GAP_EXTEND;
+      E = ee > eo ? ee : eo;
+      const fo = up - GAP_OPEN, fe = F[j]! - GAP_EXTEND;
+      const f = fe > fo ? fe : fo;
       F[j] = f;
       let h = diag + BLOSUM62[row + eb[j - 1]!]!;
       if (E > h) h = E;
