@@ -2,7 +2,8 @@
 # `npm run setup`: everything a fresh clone on Debian/Ubuntu needs before the
 # pipeline runs: system packages that are missing (faiss and OpenBLAS for the
 # KNN binding, a JDK and Maven for Kafka and the registry, PostgreSQL when the
-# machine has none), a running PostgreSQL, then `npm ci`. Idempotent.
+# machine has none, parasail for the alignment binding), a running PostgreSQL,
+# then `npm ci`. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
