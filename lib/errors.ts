@@ -73,6 +73,7 @@ export const CATALOGUE = {
   EVALUATION_INPUT_INVALID: entry('fatal', 400, 'Fix the line named in the message: ground truth is `target<TAB>term`, predictions `target<TAB>term<TAB>score` with 0 <= score <= 1, IA `term<TAB>ia`.'),
   EVALUATION_EMPTY: entry('fatal', 500, 'Nothing to score: check that the two annotation sets differ in experimental annotations and share an ontology release.'),
   USAGE: entry('fatal', 400, 'See --help of the command.'),
+  ALIGNMENT_FAILED: entry('fatal', 500, 'The aligner failed: a worker died, or a very long pair ran out of memory for its traceback (about 4 bytes per cell); see the cause.'),
   INTERNAL: entry('fatal', 500, 'This is a bug; please report it with the log.'),
 } as const satisfies Record<string, CatalogueEntry>;
 

@@ -2,13 +2,15 @@
 # `npm run setup`: everything a fresh clone on Debian/Ubuntu needs before the
 # pipeline runs: system packages that are missing (faiss and OpenBLAS for the
 # KNN binding, a JDK and Maven for Kafka and the registry, PostgreSQL when the
-# machine has none), a running PostgreSQL, then `npm ci`. Idempotent.
+# machine has none, parasail for the alignment binding), a running PostgreSQL,
+# then `npm ci`. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 dpkg -s libfaiss-dev >/dev/null 2>&1 || need+=(libfaiss-dev)
 dpkg -s libopenblas-dev >/dev/null 2>&1 || need+=(libopenblas-dev)
+dpkg -s libparasail-dev >/dev/null 2>&1 || need+=(libparasail-dev)
 command -v g++ >/dev/null 2>&1 || need+=(g++ make python3)
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
