@@ -11,7 +11,7 @@
 import type { DatabasePool } from '../../lib/db.js';
 import { referenceSequences } from '../../lib/queries/reference-sequences.js';
 import { sequencesByMd5 } from '../../lib/queries/sequences.js';
-import type { AlignmentPool, RefHandle } from '../alignment/alignment-pool.js';
+import type { AlignmentPool, RefHandle } from '../alignment/index.js';
 import type { PredictionMethod, QueryInput, QueryOutcome } from './method.js';
 import type { PredictionParams } from './params.js';
 import { referenceAnnotations } from '../../lib/queries/reference-embeddings.js';
@@ -73,7 +73,7 @@ export class IdentityMethod implements PredictionMethod {
   async predict(queries: readonly QueryInput[]): Promise<QueryOutcome[]> {
     const p = this.params;
     const seqs = await sequencesByMd5(this.db, queries.map((q) => q.md5));
-    const out: QueryOutcome[] = queries.map((q) => ({ kind: 'pending', waitingFor: `its sequence ${q.md5}` }));
+    const out: QueryOutcome[] = queries.map((q) => ({ kind: 'pending', waitingFor: `stored sequence ${q.md5}` }));
     const ready = queries.map((q, i) => ({ i, seq: seqs.get(q.md5) })).filter((r) => r.seq !== undefined);
     if (ready.length === 0) return out;
     const refs = await this.load();

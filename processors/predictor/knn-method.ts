@@ -51,7 +51,7 @@ export class KnnMethod implements PredictionMethod {
     const ready = queries.map((q, i) => ({ q, i, v: vectors.get(q.md5) })).filter((r) => r.v !== undefined);
     const terms: TransferredTerm[][] = queries.map(() => []);
     const neighbours = queries.map(() => 0);
-    const out: QueryOutcome[] = queries.map((q) => ({ kind: 'pending', waitingFor: `its embedding under config ${p.embeddingConfigId} (sequence ${q.md5})` }));
+    const out: QueryOutcome[] = queries.map((q) => ({ kind: 'pending', waitingFor: `embedding under config ${p.embeddingConfigId} for sequence ${q.md5}` }));
     if (ready.length === 0) return out;
     for (const aspect of p.aspectSeparated ? ASPECTS : [null]) {
       const index = await this.index(aspect);

@@ -27,7 +27,7 @@ import { TopicProducer } from '../../lib/topic-producer.js';
 import type { PredictionRequestRecord } from '../../schemas/generated/types.js';
 import { topicName } from '../../topics/catalogue.js';
 import { runProcessor, type DecodedRecord, type ProcessorHandle, type ProcessorOptions, type ProcessorOutput, type TransformResult } from '../runner.js';
-import { AlignmentPool } from '../alignment/alignment-pool.js';
+import { AlignmentPool } from '../alignment/index.js';
 import { IdentityMethod } from './identity-method.js';
 import { KnnMethod } from './knn-method.js';
 import type { PredictionMethod, QueryInput, QueryOutcome } from './method.js';
