@@ -33,9 +33,16 @@ import { TopicProducer } from './topic-producer.js';
 import { createEmbeddingConfig, setEmbeddingConfigActive, type EmbeddingConfigRow } from './queries/embedding-configs.js';
 import { embeddingCounts } from './queries/sequence-embeddings.js';
 import { recipeFromInput } from '../processors/embedder/recipe.js';
+import { startPrediction, waitForPrediction } from '../processors/predictor/predict-job.js';
+import { defaultScoreMap } from '../processors/predictor/transfer.js';
+import { topPredictions } from './queries/prediction-sets.js';
 
 const demoFile = (file: string) => path.join(PROJECT_ROOT, 'demo', file);
 export const DEMO_OBO_VERSION = 'goslim_generic-demo';
+/** The flat release of the CAFA3 ground-truth terms the prediction demo's references are annotated on (demo/predict). */
+export const DEMO_PREDICT_OBO_VERSION = 'cafa3-groundtruth-flat';
+export const DEMO_PREDICT_QUERY_SET = 'cafa3-demo-queries';
+export const DEMO_PREDICT_ANNOTATIONS = 'cafa3-demo@1';
 
 interface DemoInput {
   what: string;
@@ -52,6 +59,10 @@ export const DEMO_INPUTS: readonly DemoInput[] = [
   { what: 'GOA-style GAF', sink: 'annotations', run: () => gafRun(demoFile('oak-test-uniprot.gaf'), { source: 'goa', version: 'demo', ontology: DEMO_OBO_VERSION }) as ProduceRun<never, unknown> },
   { what: 'the same GAF, rows annotated before 2012 (older version)', sink: 'annotations', run: () => gafRun(demoFile('evaluation/annotations-before-2012.gaf'), { source: 'goa-demo', version: 'before-2012', ontology: DEMO_OBO_VERSION }) as ProduceRun<never, unknown> },
   { what: 'the same GAF, every row (newer version)', sink: 'annotations', run: () => gafRun(demoFile('evaluation/annotations-full.gaf'), { source: 'goa-demo', version: 'full', ontology: DEMO_OBO_VERSION }) as ProduceRun<never, unknown> },
+  { what: 'CAFA3 ground-truth terms as a flat release (OBO)', sink: 'ontology', run: () => oboRun(demoFile('predict/flat.obo'), { version: DEMO_PREDICT_OBO_VERSION }) as ProduceRun<never, unknown> },
+  { what: '230 CAFA3 targets: their experimental GO terms (GAF)', sink: 'annotations', run: () => gafRun(demoFile('predict/references.gaf'), { source: 'cafa3-demo', version: '1', ontology: DEMO_PREDICT_OBO_VERSION }) as ProduceRun<never, unknown> },
+  { what: '230 CAFA3 targets: their sequences (FASTA)', sink: 'proteins', run: () => fastaRun(demoFile('predict/references.fasta'), { source: 'cafa' }) as ProduceRun<never, unknown> },
+  { what: '8 other CAFA3 targets as a query set (FASTA)', sink: 'proteins', run: () => fastaRun(demoFile('predict/queries.fasta'), { querySet: DEMO_PREDICT_QUERY_SET }) as ProduceRun<never, unknown> },
 ];
 
 /** Why the demo data's known bad records are dead-lettered (demo/ATTRIBUTION.md), by job operation, stage and code. */
@@ -61,7 +72,7 @@ export const DEMO_DEAD_LETTER_REASONS: Readonly<Record<string, string>> = {
   [deadLetterKey('produce.taxonomy', 'ingest', 'PROTEA_ERR_INPUT_INVALID')]: 'names.dmp line 24766 holds a run of NUL bytes upstream',
 };
 
-export const COUNTED_TABLES = ['sequence', 'sequence_embedding', 'protein', 'query_set', 'query_set_entry', 'ontology_snapshot', 'go_term', 'go_term_relationship', 'annotation_set', 'protein_go_annotation', 'taxonomy', 'job', 'job_event'] as const;
+export const COUNTED_TABLES = ['sequence', 'sequence_embedding', 'protein', 'query_set', 'query_set_entry', 'ontology_snapshot', 'go_term', 'go_term_relationship', 'annotation_set', 'protein_go_annotation', 'taxonomy', 'prediction_set', 'go_prediction', 'job', 'job_event'] as const;
 
 /** Where the demo's logs go while it runs (one file per topic namespace, so concurrent demos do not share one). */
 export function demoLogFile(cfg: Config): string {
@@ -102,7 +113,7 @@ export interface DemoOptions {
   onEvent: (e: DemoEvent) => void;
 }
 
-const STEPS = 6;
+const STEPS = 7;
 
 /** Step 6: the temporal holdout between the two GAF versions, an imported predictor and the naive baseline. */
 async function demoEvaluation(dbUrl: string, outDir: string, say: (text: string) => void): Promise<string[]> {
@@ -129,6 +140,35 @@ async function demoEvaluation(dbUrl: string, outDir: string, say: (text: string)
     await copyPool.end().catch(() => undefined);
     await db.end().catch(() => undefined);
   }
+}
+
+/** Step 6: KNN predictions for the CAFA3 query set, and the best terms of a few queries with the neighbour each came from. */
+async function demoPredictions(dbUrl: string, embedding: EmbeddingConfigRow, timeoutSeconds: number, say: (text: string) => void): Promise<{ predictionSetId: string; jobId: string; status: string }> {
+  const started = await startPrediction({
+    method: 'knn', querySet: DEMO_PREDICT_QUERY_SET, annotationSet: DEMO_PREDICT_ANNOTATIONS, embeddingConfig: embedding.id, k: 5, threshold: null, metric: 'cosine',
+    aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: false, aggregation: 'mean', scoreMap: defaultScoreMap('cosine'), index: 'flat', name: 'demo-knn', dbUrl, onInfo: say,
+  });
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutSeconds * 1000);
+  let r;
+  try {
+    r = await waitForPrediction(started, { dbUrl, progress: false, signal: abort.signal });
+  } finally {
+    clearTimeout(timer);
+  }
+  say(`prediction set ${started.predictionSetId} (job ${started.jobId}, ${r.status}): ${r.predicted} queries predicted, ${r.terms} query-term pairs, ${r.unpredictable} unpredictable`);
+  const top = await withQueryPool((db) => topPredictions(db, started.predictionSetId, { perProtein: 4 }), dbUrl);
+  const shown = [...new Set(top.map((x) => x.protein))].slice(0, 3);
+  for (const protein of shown) {
+    say('');
+    say(`${protein}: best of its predicted GO terms (score = mean of 1 - cosine distance over the 5 nearest references)`);
+    for (const x of top.filter((y) => y.protein === protein)) {
+      say(`  ${x.go_id}  ${(x.score ?? 0).toFixed(3)}  ${x.aspect ?? '?'}  ${(x.go_name ?? '').slice(0, 48).padEnd(48)}  from ${x.ref_protein} (distance ${(x.distance ?? 0).toFixed(3)})`);
+    }
+  }
+  say('');
+  say(`all of them: protea predictions export --set ${started.predictionSetId} --format tsv --out predictions.tsv`);
+  return { predictionSetId: started.predictionSetId, jobId: started.jobId, status: r.status };
 }
 
 type JobState = { id: string; status: string; progress_current: number | null; progress_total: number | null };
@@ -214,6 +254,10 @@ export async function runDemo(cfg: Config, opts: DemoOptions): Promise<DemoResul
 
       await waitForEmbeddings(cfg.dbUrl, embedding, opts.timeoutSeconds, detail);
 
+      step(6, 'predictions: GO terms for the CAFA3 query set from its 5 nearest annotated references (KNN, k-mer embedding)');
+      const prediction = await demoPredictions(cfg.dbUrl, embedding, opts.timeoutSeconds, detail);
+      jobs.push({ id: prediction.jobId, what: 'predict the CAFA3 query set (KNN)', status: prediction.status, progressCurrent: null, progressTotal: null });
+
       const rows: DemoResult['rows'] = [];
       for (const table of COUNTED_TABLES) {
         const [c] = await adminQuery<{ n: number }>(cfg.dbUrl, `SELECT count(*)::int AS n FROM ${table}`);
@@ -229,7 +273,7 @@ export async function runDemo(cfg: Config, opts: DemoOptions): Promise<DemoResul
         lines: deadLetters.map((d) => (d.explained ? d.text : `unexpected: ${d.text}`)),
       });
 
-      step(6, 'evaluation: older vs newer demo GAF (NK/LK/PK targets), an imported predictor and the naive baseline');
+      step(7, 'evaluation: older vs newer demo GAF (NK/LK/PK targets), an imported predictor and the naive baseline');
       const evaluationFiles = await demoEvaluation(cfg.dbUrl, opts.outDir, detail);
       result = { jobs, rows, deadLetters, evaluationFiles };
     } finally {

@@ -35,13 +35,21 @@ t.test('protea demo: every demo job succeeds, the rows land, and the evaluation 
   if (code !== 0) t.comment(`stderr tail:\n${stderr.slice(-2000)}`);
 
   const jobLines = stdout.split('\n').filter((l) => /^ {2}[0-9a-f-]{36} {2}/.test(l));
-  t.equal(jobLines.length, 7, 'seven demo inputs, one job each');
-  t.equal(jobLines.filter((l) => l.includes(' succeeded ')).length, 7, 'every job succeeded');
+  t.equal(jobLines.length, 11, 'eleven demo inputs, one job each');
+  t.equal(jobLines.filter((l) => l.includes(' succeeded ')).length, 11, 'every job succeeded');
 
   const count = async (table: string) => (await adminQuery<{ n: number }>(url, `SELECT count(*)::int AS n FROM ${table}`))[0]?.n;
-  t.equal(await count('go_term'), 149, 'the GO slim: 149 terms');
-  t.equal(await count('annotation_set'), 3, 'three annotation sets: the GAF, and its older and newer versions');
-  t.equal(await count('query_set_entry'), 27, '27 of the 33 E. coli entries land in the query set (six wrapped headers are dead-lettered)');
+  t.equal(await count('go_term'), 149 + 1511, 'the GO slim: 149 terms; the flat CAFA3 release: 1,511');
+  t.equal(await count('annotation_set'), 4, 'four annotation sets: the GAF, its older and newer versions, the CAFA3 references');
+  t.equal(await count('query_set_entry'), 27 + 8, '27 of the 33 E. coli entries land in their query set (six wrapped headers are dead-lettered), and the 8 CAFA3 queries');
+
+  // the prediction step: every CAFA3 query predicted, its best terms printed with the neighbour they came from
+  const predicted = await adminQuery<{ status: string; n: number }>(url, `
+    SELECT q.status, count(*)::int AS n FROM prediction_query q JOIN prediction_set p ON p.id = q.prediction_set_id WHERE p.name = 'demo-knn' GROUP BY 1`);
+  t.same(predicted, [{ status: 'predicted', n: 8 }], 'the 8 CAFA3 queries are predicted');
+  t.ok((await count('go_prediction'))! > 0, 'their transferred terms are stored');
+  t.match(stdout, /predict the CAFA3 query set/, 'the prediction job is listed');
+  t.match(stdout, /\n {6}GO:\d{7} {2}[01]\.\d{3} {2}[FPC] {2}.+ from T\d+ \(distance [0-9.]+\)/, 'a predicted term with its score, aspect, name and neighbour');
 
   // the evaluation step: one set, the imported predictor and the naive baseline, both stored
   t.equal(await count('evaluation_set'), 1, 'one evaluation set');
