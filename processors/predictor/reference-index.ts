@@ -217,6 +217,31 @@ export class ReferenceIndex {
     }
   }
 
+  /**
+   * An index of given vectors (no database): entry i is sequence `md5s[i]`
+   * (default: synthetic ids) with one accession of the same name and no
+   * annotations. For benchmarks and tests of the search alone; not cached by
+   * content (the key is random).
+   */
+  static async fromVectors(opts: { batches: Iterable<Float32Array>; entries: number; dim: number; metric: Metric; kind?: IndexKind; cacheDir: string; efConstruction?: number }): Promise<ReferenceIndex> {
+    const kind = opts.kind ?? 'flat';
+    await mkdir(opts.cacheDir, { recursive: true });
+    const thread = faissThread();
+    const build = nextBuild++;
+    await thread.request({ op: 'build-init', build, dim: opts.dim, metric: opts.metric, kind, entries: opts.entries, ...(opts.efConstruction !== undefined ? { efConstruction: opts.efConstruction } : {}) });
+    for (const b of opts.batches) {
+      const vectors = b.slice();
+      await thread.request({ op: 'build-add', build, vectors, count: vectors.length / opts.dim }, [vectors.buffer as ArrayBuffer]);
+    }
+    const key = randomBytes(16).toString('hex');
+    const file = path.join(opts.cacheDir, `${key}.faiss`);
+    await thread.request({ op: 'build-finish', build, file });
+    const md5s = Array.from({ length: opts.entries }, (_, i) => `e${i}`);
+    const spec: Required<ReferenceIndexSpec> = { embeddingConfigId: '', annotationSetId: '', evidenceCodes: [], aspect: null, metric: opts.metric, kind };
+    const empty: ReferenceFingerprint = { annotations: { rows: 0, maxId: null, hash: null }, embeddings: { rows: 0, maxId: null }, proteins: { rows: 0, lastUpdate: null } };
+    return new ReferenceIndex(key, spec, file, opts.dim, md5s, md5s.map((m) => [m]), new Map(), empty, true);
+  }
+
   /** Removes the cached files of this index (tests, and a user clearing space). */
   async remove(): Promise<void> {
     await rm(this.file, { force: true });
