@@ -46,6 +46,7 @@ export const SETTINGS = {
   modelsDir: { env: 'PROTEA_MODELS_DIR', kind: 'string', default: 'models', doc: 'Where ONNX embedding models live: `<model_name>.onnx` beside its model card `<model_name>.json` (relative to the project root).' },
   embedDevice: { env: 'PROTEA_EMBED_DEVICE', kind: 'enum', default: 'auto', values: ['auto', 'cpu', 'cuda'], doc: 'ONNX Runtime execution provider of the embedder: `auto` tries CUDA and falls back to CPU, `cuda` fails when CUDA cannot be loaded.' },
   embedTokenBudget: { env: 'PROTEA_EMBED_TOKEN_BUDGET', kind: 'int', default: '8192', doc: 'Padded tokens (batch size x longest sequence) per model call of the embedder; sequences are batched by length under it.' },
+  indexDir: { env: 'PROTEA_INDEX_DIR', kind: 'string', default: '', doc: 'Where the KNN predictor caches its faiss reference indexes, one pair of files per (embedding config, annotation set and its content, evidence, aspect, metric, index kind); default `<PROTEA_STATE_DIR>/indexes` (relative to the project root). Safe to delete: an index is rebuilt when missing.' },
   embedThreads: { env: 'PROTEA_EMBED_THREADS', kind: 'int', default: '0', doc: 'Intra-op threads of the ONNX Runtime CPU provider (0 = ONNX Runtime decides).' },
   predictThreads: { env: 'PROTEA_PREDICT_THREADS', kind: 'int', default: '0', doc: 'Worker threads of the predictor for index searches and alignments (0 = one per CPU core less one, at least one).' },
   predictEmbedWaitS: { env: 'PROTEA_PREDICT_EMBED_WAIT_S', kind: 'int', default: '900', doc: 'How long the predictor waits for a query\'s embedding (or sequence) to land before it reports the query unpredictable, in seconds.' },
@@ -85,6 +86,7 @@ export interface Config {
   readonly predictThreads: number;
   readonly predictEmbedWaitS: number;
   readonly predictSweepMs: number;
+  readonly indexDir: string;
 }
 
 function invalid(setting: Setting, raw: string, why: string): ProteaError {
@@ -138,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   out.stateDir = path.resolve(PROJECT_ROOT, out.stateDir as string);
   out.modelsDir = path.resolve(PROJECT_ROOT, out.modelsDir as string);
   if ((out.predictSweepMs as number) < 100) throw invalid(SETTINGS.predictSweepMs, String(out.predictSweepMs), 'expected at least 100 ms');
+  out.indexDir = out.indexDir === '' ? path.join(out.stateDir as string, 'indexes') : path.resolve(PROJECT_ROOT, out.indexDir as string);
   if ((out.embedTokenBudget as number) < 1) throw invalid(SETTINGS.embedTokenBudget, String(out.embedTokenBudget), 'expected at least 1');
   return Object.freeze(out) as unknown as Config;
 }

@@ -1,0 +1,156 @@
+// KNN search speed on synthetic reference sets (no stack, no database):
+//  1. exact (flat) search queries/s through the SearchPool's faiss thread, for
+//     each --sizes x --dims (default 100k, 500k x 320, 1280), cosine;
+//  2. the cost of that path against a bare faiss call on the same batches
+//     (same index file, same k, same batches, in the main thread after the
+//     faiss thread is stopped: faiss-node may live in one thread only);
+//  3. HNSW (HNSW32, efSearch from --ef) recall@10 against exact and its
+//     speed-up, on --hnsw N x D (default 100000x320).
+// Vectors: a mixture of 2,000 Gaussian clusters (centres uniform in [-1, 1],
+// spread --spread), like embeddings' cluster structure; queries drawn the same
+// way, not in the index. Deterministic (mulberry32, --seed).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type * as Faiss from 'faiss-node';
+import { mulberry32 } from '../lib/seeded-random.js';
+import { normaliseRows } from '../processors/predictor/faiss-params.js';
+import { faissThread } from '../processors/predictor/faiss-thread.js';
+import { ReferenceIndex } from '../processors/predictor/reference-index.js';
+import { SearchPool } from '../processors/predictor/search-pool.js';
+
+const arg = (name: string, def: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : def;
+};
+const SIZES = arg('sizes', '100000,500000').split(',').map(Number);
+const DIMS = arg('dims', '320,1280').split(',').map(Number);
+const QUERIES = Number(arg('queries', '1000'));
+const BATCH = Number(arg('batch', '250'));
+const K = Number(arg('k', '10'));
+const HNSW = arg('hnsw', '100000x320').split('x').map(Number) as [number, number];
+const EF = arg('ef', '64,128,256').split(',').map(Number);
+const SPREAD = Number(arg('spread', '0.35'));
+const SEED = Number(arg('seed', '42'));
+const err = (s: string) => process.stderr.write(`${s}\n`);
+
+function generator(dim: number, seed: number) {
+  const rnd = mulberry32(seed);
+  const centres = Array.from({ length: 2000 }, () => Float32Array.from({ length: dim }, () => rnd() * 2 - 1));
+  // Box-Muller
+  const gauss = () => Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
+  return (n: number): Float32Array => {
+    const out = new Float32Array(n * dim);
+    for (let i = 0; i < n; i++) {
+      const c = centres[Math.floor(rnd() * centres.length)]!;
+      for (let j = 0; j < dim; j++) out[i * dim + j] = c[j]! + SPREAD * gauss();
+    }
+    return out;
+  };
+}
+
+function* batchesOf(gen: (n: number) => Float32Array, total: number, size = 8192): Generator<Float32Array> {
+  for (let o = 0; o < total; o += size) yield gen(Math.min(size, total - o));
+}
+
+interface Row { n: number; dim: number; qps: number; ms: number; file: string; batchesMs: number[] }
+
+async function timePool(pool: SearchPool, index: ReferenceIndex, queries: Float32Array, dim: number, params = {}) {
+  const batchesMs: number[] = [];
+  const labels: Int32Array[] = [];
+  // warm: the first call loads the file
+  await pool.rawSearch(index, queries.subarray(0, dim), 1, K, params);
+  const t0 = performance.now();
+  for (let o = 0; o < QUERIES; o += BATCH) {
+    const n = Math.min(BATCH, QUERIES - o);
+    const b0 = performance.now();
+    const r = await pool.rawSearch(index, queries.subarray(o * dim, (o + n) * dim), n, K, params);
+    batchesMs.push(performance.now() - b0);
+    labels.push(r.labels);
+  }
+  const ms = performance.now() - t0;
+  return { ms, batchesMs, labels };
+}
+
+async function main() {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'protea-knn-bench-'));
+  const pool = new SearchPool();
+  const rows: Row[] = [];
+  const queriesOf = new Map<number, Float32Array>();
+  try {
+    for (const dim of DIMS) {
+      const gen = generator(dim, SEED + dim);
+      const queries = gen(QUERIES);
+      queriesOf.set(dim, queries);
+      for (const n of SIZES) {
+        const b0 = performance.now();
+        const index = await ReferenceIndex.fromVectors({ batches: batchesOf(gen, n), entries: n, dim, metric: 'cosine', kind: 'flat', cacheDir: dir });
+        err(`flat ${n} x ${dim}: built in ${((performance.now() - b0) / 1000).toFixed(1)} s`);
+        const r = await timePool(pool, index, queries, dim);
+        rows.push({ n, dim, qps: QUERIES / (r.ms / 1000), ms: r.ms, file: index.file, batchesMs: r.batchesMs });
+        err(`  pool: ${QUERIES} queries in ${r.ms.toFixed(0)} ms`);
+      }
+    }
+
+    // HNSW vs exact on one size
+    const [hn, hd] = HNSW;
+    const gen = generator(hd, SEED + 7 * hd);
+    const queries = gen(QUERIES);
+    const exact = await ReferenceIndex.fromVectors({ batches: batchesOf(gen, hn), entries: hn, dim: hd, metric: 'cosine', kind: 'flat', cacheDir: dir });
+    const genAgain = generator(hd, SEED + 7 * hd);
+    genAgain(QUERIES); // same stream: the same vectors as the flat index
+    const h0 = performance.now();
+    const hnsw = await ReferenceIndex.fromVectors({ batches: batchesOf(genAgain, hn), entries: hn, dim: hd, metric: 'cosine', kind: 'hnsw', cacheDir: dir });
+    const hnswBuild = (performance.now() - h0) / 1000;
+    err(`hnsw ${hn} x ${hd}: built in ${hnswBuild.toFixed(1)} s`);
+    const ex = await timePool(pool, exact, queries, hd);
+    const hnswRows: { ef: number; recall: number; ms: number; speedup: number }[] = [];
+    for (const ef of EF) {
+      const h = await timePool(pool, hnsw, queries, hd, { efSearch: ef });
+      let found = 0;
+      for (let b = 0; b < ex.labels.length; b++) {
+        const e = ex.labels[b]!;
+        const a = h.labels[b]!;
+        for (let q = 0; q < e.length / K; q++) {
+          const truth = new Set(e.subarray(q * K, (q + 1) * K));
+          for (let j = 0; j < K; j++) if (truth.has(a[q * K + j]!)) found++;
+        }
+      }
+      hnswRows.push({ ef, recall: found / (QUERIES * K), ms: h.ms, speedup: ex.ms / h.ms });
+    }
+
+    // bare faiss on the same batches, in this thread, once the faiss thread is gone
+    await faissThread().stop();
+    const require = createRequire(import.meta.url);
+    const faiss = require('faiss-node') as typeof Faiss;
+    console.log(`\nexact search (flat, cosine), ${QUERIES} queries, k = ${K}, batches of ${BATCH}; machine: ${os.cpus().length} cores, Node ${process.version}\n`);
+    console.log('| references | dim | queries/s (pool) | pool ms | bare faiss ms | pool / bare - 1 (target <= 15%) |');
+    console.log('|---|---|---|---|---|---|');
+    for (const r of rows) {
+      const ix = faiss.Index.read(r.file);
+      const queries = queriesOf.get(r.dim)!;
+      ix.search(Array.from(queries.subarray(0, r.dim)), K); // warm, as the pool's
+      let bare = 0;
+      for (let o = 0; o < QUERIES; o += BATCH) {
+        const n = Math.min(BATCH, QUERIES - o);
+        const t0 = performance.now();
+        // what the worker does per batch: normalise a copy, to a plain array, search
+        const q = queries.slice(o * r.dim, (o + n) * r.dim);
+        normaliseRows(q, r.dim, n);
+        ix.search(Array.from(q), K);
+        bare += performance.now() - t0;
+      }
+      console.log(`| ${r.n.toLocaleString('en')} | ${r.dim} | ${r.qps.toFixed(0)} | ${r.ms.toFixed(0)} | ${bare.toFixed(0)} | ${((r.ms / bare - 1) * 100).toFixed(1)}% |`);
+    }
+    console.log(`\nHNSW32 (${hn.toLocaleString('en')} x ${hd}, built in ${hnswBuild.toFixed(1)} s) vs exact (${ex.ms.toFixed(0)} ms for ${QUERIES} queries): recall@${K}, speed-up (targets >= 0.99 at >= 5x)\n`);
+    console.log('| efSearch | recall@10 | ms | speed-up |');
+    console.log('|---|---|---|---|');
+    for (const h of hnswRows) console.log(`| ${h.ef} | ${h.recall.toFixed(4)} | ${h.ms.toFixed(0)} | ${h.speedup.toFixed(1)}x |`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
