@@ -9,12 +9,11 @@
 // The references (distinct sequences) are loaded into the alignment workers
 // once per prediction set; a query whose sequence has not landed is pending.
 import type { DatabasePool } from '../../lib/db.js';
-import { referenceSequences } from '../../lib/queries/reference-sequences.js';
+import { referenceAnnotations, referenceSequences } from '../../lib/queries/reference-sequences.js';
 import { sequencesByMd5 } from '../../lib/queries/sequences.js';
 import type { AlignmentPool, RefHandle } from '../alignment/index.js';
 import type { PredictionMethod, QueryInput, QueryOutcome } from './method.js';
 import type { PredictionParams } from './params.js';
-import { referenceAnnotations } from '../../lib/queries/reference-embeddings.js';
 import type { RefAnnotation, TransferredTerm } from './transfer.js';
 
 const ASPECTS = ['F', 'P', 'C'] as const;
@@ -62,7 +61,7 @@ export class IdentityMethod implements PredictionMethod {
         accessions[at]!.push(r.accession);
         groups[at]! |= this.groupsOf(r.aspects);
       }
-      const annotations = await referenceAnnotations(this.db, { annotationSetId: p.annotationSetId, evidenceCodes: p.evidenceCodes, aspect: null });
+      const annotations = await referenceAnnotations(this.db, p.annotationSetId, p.evidenceCodes);
       const handle = await this.align.loadReferences(sequences);
       return { handle, accessions, groups: Uint8Array.from(groups), annotations };
     })();
@@ -92,7 +91,7 @@ export class IdentityMethod implements PredictionMethod {
             if ((aspect && a.aspect !== aspect) || seen.has(a.goId)) continue;
             seen.add(a.goId);
             any = true;
-            terms.push({ goId: a.goId, aspect: a.aspect, refAccession: acc, distance: 1 - hit.identity, score: hit.identity, qualifier: a.qualifier, evidenceCode: a.evidenceCode, kPosition: 1 });
+            terms.push({ goId: a.goId, aspect: a.aspect, refAccession: acc, distance: 1 - hit.identity, score: hit.identity, qualifier: a.qualifier, evidenceCode: a.evidenceCode, kPosition: 1, support: 1 });
           }
           if (any) neighbours += 1;
         }

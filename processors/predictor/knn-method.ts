@@ -6,11 +6,11 @@
 // for the set's lifetime, so every query of a set sees the same references
 // (reference-index.ts persists them on disk, keyed by their inputs). A query
 // whose embedding has not landed is pending; the stage waits for it.
-import type { DatabasePool } from '../../lib/db.js';
-import { queryVectors } from '../../lib/queries/reference-embeddings.js';
+import type { PgPool } from '../../lib/copy.js';
+import { queryVectors, type Aspect } from '../../lib/queries/reference-embeddings.js';
 import type { PredictionMethod, QueryInput, QueryOutcome } from './method.js';
 import type { PredictionParams } from './params.js';
-import { ReferenceIndex, type Aspect } from './reference-index.js';
+import { ReferenceIndex } from './reference-index.js';
 import type { SearchPool } from './search-pool.js';
 import { transferTerms, type TransferredTerm } from './transfer.js';
 
@@ -20,7 +20,7 @@ export class KnnMethod implements PredictionMethod {
   private readonly indexes = new Map<string, Promise<ReferenceIndex>>();
 
   constructor(
-    private readonly db: DatabasePool,
+    private readonly copyPool: PgPool,
     private readonly pool: SearchPool,
     private readonly params: PredictionParams,
     private readonly cacheDir?: string,
@@ -31,13 +31,13 @@ export class KnnMethod implements PredictionMethod {
     let open = this.indexes.get(key);
     if (!open) {
       const p = this.params;
-      open = ReferenceIndex.open(this.db, {
+      open = ReferenceIndex.open(this.copyPool, {
         embeddingConfigId: p.embeddingConfigId!,
         annotationSetId: p.annotationSetId,
-        evidenceCodes: p.evidenceCodes,
+        evidenceCodes: [...p.evidenceCodes],
         aspect,
         metric: p.metric,
-        index: p.index,
+        kind: p.index,
       }, this.cacheDir === undefined ? {} : { cacheDir: this.cacheDir });
       open.catch(() => this.indexes.delete(key)); // a failed build is retried by the next batch
       this.indexes.set(key, open);
@@ -47,7 +47,7 @@ export class KnnMethod implements PredictionMethod {
 
   async predict(queries: readonly QueryInput[]): Promise<QueryOutcome[]> {
     const p = this.params;
-    const vectors = await queryVectors(this.db, p.embeddingConfigId!, [...new Set(queries.map((q) => q.md5))]);
+    const vectors = await queryVectors(this.copyPool, p.embeddingConfigId!, [...new Set(queries.map((q) => q.md5))]);
     const ready = queries.map((q, i) => ({ q, i, v: vectors.get(q.md5) })).filter((r) => r.v !== undefined);
     const terms: TransferredTerm[][] = queries.map(() => []);
     const neighbours = queries.map(() => 0);

@@ -4,15 +4,13 @@
 // predicts with exactly what the set says.
 import { ProteaError } from '../../lib/errors.js';
 import type { PredictionSetRow } from '../../lib/queries/prediction-sets.js';
-import type { Aggregation, Metric, ScoreMap } from './transfer.js';
+import { AGGREGATIONS, METRICS, SCORE_MAP_NAMES, type Aggregation, type Metric, type ScoreMap } from './transfer.js';
+import type { IndexKind } from './reference-index.js';
 
 export const METHODS = ['knn', 'identity'] as const;
 export type Method = (typeof METHODS)[number];
-export const METRICS: readonly Metric[] = ['cosine', 'euclidean'];
-export const AGGREGATIONS: readonly Aggregation[] = ['mean', 'max', 'vote'];
-export const SCORE_MAP_NAMES: readonly ScoreMap[] = ['one-minus-d', 'half-over-half-plus-d', 'one-minus-half-d'];
-export const INDEX_KINDS = ['flat', 'hnsw', 'ivf'] as const;
-export type IndexKind = (typeof INDEX_KINDS)[number];
+export const INDEX_KINDS: readonly IndexKind[] = ['flat', 'hnsw', 'ivf'];
+export { AGGREGATIONS, METRICS, SCORE_MAP_NAMES, type IndexKind };
 
 export interface PredictionParams {
   method: Method;

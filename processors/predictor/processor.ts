@@ -17,7 +17,8 @@
 // redelivered request yields the same messages and the sink absorbs them.
 import { cpus } from 'node:os';
 import { config } from '../../lib/config.js';
-import { createQueryPool, type DatabasePool } from '../../lib/db.js';
+import type { PgPool } from '../../lib/copy.js';
+import { createCopyPool, createQueryPool, type DatabasePool } from '../../lib/db.js';
 import { ProteaError, classify } from '../../lib/errors.js';
 import { logger } from '../../lib/log.js';
 import { getPredictionSet } from '../../lib/queries/prediction-sets.js';
@@ -37,7 +38,7 @@ import { SearchPool } from './search-pool.js';
 
 export const PREDICTOR_STAGE = 'predictor' as const;
 
-/** Worker threads for searches and alignments: PROTEA_PREDICT_THREADS, or one per core less one. */
+/** Worker threads for alignments: PROTEA_PREDICT_THREADS, or one per core less one (faiss searches run on one thread that faiss parallelises itself). */
 export function predictorThreads(): number {
   return config().predictThreads || Math.max(1, cpus().length - 1);
 }
@@ -53,7 +54,12 @@ class SetCatalogue {
   private search?: SearchPool;
   private align?: AlignmentPool;
 
-  constructor(private readonly db: () => DatabasePool, private readonly threads: number, private readonly indexDir?: string) {}
+  constructor(
+    private readonly db: () => DatabasePool,
+    private readonly copyPool: () => PgPool,
+    private readonly threads: number,
+    private readonly indexDir?: string,
+  ) {}
 
   get(id: string): Promise<OpenSet> {
     let open = this.sets.get(id);
@@ -71,8 +77,9 @@ class SetCatalogue {
     const params = paramsOf(row);
     let method: PredictionMethod;
     if (params.method === 'knn') {
-      this.search ??= new SearchPool({ threads: this.threads });
-      method = new KnnMethod(this.db(), this.search, params, this.indexDir);
+      // one faiss thread per process (faiss-thread.ts); faiss spreads a batch over the cores itself
+      this.search ??= new SearchPool();
+      method = new KnnMethod(this.copyPool(), this.search, params, this.indexDir);
     } else {
       this.align ??= new AlignmentPool({ threads: this.threads });
       method = new IdentityMethod(this.db(), this.align, params);
@@ -134,11 +141,16 @@ export async function runPredictor(opts: PredictorOptions = {}): Promise<Process
   const outTopic = topicName('predictions.raw', namespace);
   const { dbUrl, indexDir, sweepMs, waitS, ...runner } = opts;
   let db: DatabasePool | undefined;
+  let copyPool: PgPool | undefined;
   const pool = () => {
     if (!db) throw new ProteaError('INTERNAL', 'the predictor used its database pool before opening');
     return db;
   };
-  const catalogue = new SetCatalogue(pool, predictorThreads(), indexDir);
+  const copies = () => {
+    if (!copyPool) throw new ProteaError('INTERNAL', 'the predictor used its copy pool before opening');
+    return copyPool;
+  };
+  const catalogue = new SetCatalogue(pool, copies, predictorThreads(), indexDir);
   const sweeper = new PendingSweeper(pool, catalogue, outTopic, { sweepMs: sweepMs ?? config().predictSweepMs, waitS: waitS ?? config().predictEmbedWaitS });
   const handle = await runProcessor<PredictionRequestRecord>({
     ...runner,
@@ -151,12 +163,15 @@ export async function runPredictor(opts: PredictorOptions = {}): Promise<Process
     provenance: (v) => ({ jobId: v.job_id }),
     async open() {
       db = await createQueryPool(dbUrl ?? config().dbUrl, { maximumPoolSize: 3 });
+      copyPool = createCopyPool(dbUrl ?? config().dbUrl, 2);
     },
     async close() {
       await sweeper.stop();
       await catalogue.close();
       await db?.end();
+      await copyPool?.end();
       db = undefined;
+      copyPool = undefined;
     },
     async transform(records: DecodedRecord<PredictionRequestRecord>[], ctx) {
       const requests = records.map((r): QueryRequest => ({ predictionSetId: r.value.prediction_set_id, jobId: r.value.job_id, accession: r.value.query_accession, md5: r.value.query_md5 }));
