@@ -9,6 +9,7 @@ import { registerEmbeddings } from './commands/embeddings.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerPipeline } from './commands/pipeline.js';
+import { registerPredictions } from './commands/predictions.js';
 import { registerProduce } from './commands/produce.js';
 import { registerSchemas } from './commands/schemas.js';
 import { registerTopics } from './commands/topics.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerJobs(program);
   registerPipeline(program);
   registerEmbeddings(program);
+  registerPredictions(program);
   registerEvaluate(program);
   registerApi(program);
   registerSchemas(program);
