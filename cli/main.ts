@@ -10,6 +10,7 @@ import { registerEvaluate } from './commands/evaluate.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerPipeline } from './commands/pipeline.js';
 import { registerPredict } from './commands/predict.js';
+import { registerPredictions } from './commands/predictions.js';
 import { registerProduce } from './commands/produce.js';
 import { registerSchemas } from './commands/schemas.js';
 import { registerTopics } from './commands/topics.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerPipeline(program);
   registerEmbeddings(program);
   registerPredict(program);
+  registerPredictions(program);
   registerEvaluate(program);
   registerApi(program);
   registerSchemas(program);

@@ -257,3 +257,47 @@ export async function defaultImportSnapshot(db: DatabasePool): Promise<{ id: str
   }
   return only;
 }
+
+const TopPrediction = z.object({
+  protein: z.string(),
+  go_id: z.string(),
+  go_name: z.string().nullable(),
+  aspect: z.string().nullable(),
+  score: z.number().nullable(),
+  ref_protein: z.string().nullable(),
+  distance: z.number().nullable(),
+});
+export type TopPredictionRow = z.infer<typeof TopPrediction>;
+
+/**
+ * The best `perProtein` terms of each protein of a set (all proteins, or
+ * those given), with the term's name and aspect and the neighbour it came
+ * from. A term's score is the max over its rows; its neighbour is the row
+ * that gives it (the nearest on a tie, then the lowest accession). Terms rank
+ * by score descending (no score last), then GO id; rows come by protein, then
+ * rank. Scores as stored: not propagated (`protea predictions export
+ * --propagate` does that).
+ */
+export async function topPredictions(
+  db: CommonQueryMethods,
+  setId: string,
+  opts: { proteins?: readonly string[]; perProtein: number },
+): Promise<readonly TopPredictionRow[]> {
+  if (!Number.isInteger(opts.perProtein) || opts.perProtein < 1) throw new ProteaError('USAGE', `perProtein ${opts.perProtein}: expected a positive integer`, { field: 'perProtein' });
+  const proteins = opts.proteins ? sql.fragment`AND p.protein_accession = ANY(${sql.array([...opts.proteins], 'text')})` : sql.fragment``;
+  return db.any(sql.type(TopPrediction)`
+    WITH best AS (
+      SELECT DISTINCT ON (p.protein_accession, p.go_term_id)
+             p.protein_accession AS protein, p.go_term_id, p.score, p.ref_protein_accession AS ref_protein, p.distance
+        FROM go_prediction p
+       WHERE p.prediction_set_id = ${setId} ${proteins}
+       ORDER BY p.protein_accession, p.go_term_id, p.score DESC NULLS LAST, p.distance ASC NULLS LAST, p.ref_protein_accession ASC NULLS LAST
+    ), ranked AS (
+      SELECT b.protein, g.go_id, g.name AS go_name, g.aspect, b.score, b.ref_protein, b.distance,
+             row_number() OVER (PARTITION BY b.protein ORDER BY b.score DESC NULLS LAST, g.go_id) AS rank
+        FROM best b JOIN go_term g ON g.id = b.go_term_id
+    )
+    SELECT protein, go_id, go_name, aspect, score, ref_protein, distance
+      FROM ranked WHERE rank <= ${opts.perProtein}
+     ORDER BY protein, rank`);
+}

@@ -12,7 +12,7 @@ import { predictionMessages } from '../../processors/predictor/records.js';
 import type { TransferredTerm } from '../../processors/predictor/transfer.js';
 
 const req = { predictionSetId: '0194703b-0a1b-7c2d-8e3f-4a5b6c7d8e9f', jobId: '0194703a-5c2e-7d41-8b6f-3e9a2c1d4f57', accession: 'P69905', md5: 'a'.repeat(32) };
-const term = (i: number): TransferredTerm => ({ goId: `GO:${String(i).padStart(7, '0')}`, aspect: 'F', refAccession: `R${i % 3}`, distance: i / 100, score: 1 - i / 100, qualifier: 'enables', evidenceCode: 'EXP', kPosition: 1 + (i % 3) });
+const term = (i: number): TransferredTerm => ({ goId: `GO:${String(i).padStart(7, '0')}`, aspect: 'F', refAccession: `R${i % 3}`, distance: i / 100, score: 1 - i / 100, qualifier: 'enables', evidenceCode: 'EXP', kPosition: 1 + (i % 3), support: 1 });
 
 t.test('terms are split into parts of at most the limit, in order, all under the same key', async (t) => {
   const terms = Array.from({ length: 7 }, (_, i) => term(i));

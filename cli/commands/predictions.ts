@@ -1,0 +1,8 @@
+// protea predictions …: reading prediction sets out (export now).
+import type { Command } from 'commander';
+import { registerPredictionsExport } from './predictions-export.js';
+
+export function registerPredictions(program: Command): void {
+  const predictions = program.command('predictions').description('prediction sets and their predicted GO terms');
+  registerPredictionsExport(predictions);
+}
