@@ -61,7 +61,8 @@ export const predictionsSink: SinkMapping<PredictionRecord> = {
       if (!Number.isFinite(t.distance)) throw bad('terms.distance', `${t.distance} for ${t.go_id} from ${t.ref_accession} is not a finite number`);
       return { g: t.go_id, r: t.ref_accession, d: t.distance, s: t.score, q: t.qualifier, e: t.evidence_code, k: t.k_position };
     });
-    return [r.prediction_set_id, r.job_id, r.query_accession, r.query_md5, r.reason, r.neighbours, r.part_index, r.part_count, JSON.stringify(terms), queryItem(r.query_accession)];
+    // progress_item is appended by the runner (progressItem below)
+    return [r.prediction_set_id, r.job_id, r.query_accession, r.query_md5, r.reason, r.neighbours, r.part_index, r.part_count, JSON.stringify(terms)];
   },
   rejects: sql.unsafe`
     SELECT st.kafka_offset,

@@ -97,7 +97,7 @@ Then: protea predictions export --set <id> --format cafa --out predictions.tsv`)
         try {
           const stallMs = flags.stallTimeoutS === undefined ? undefined : positiveInt(flags.stallTimeoutS, '--stall-timeout-s') * 1000;
           const r = await waitForPrediction(started, { signal: abort.signal, ...(stallMs === undefined ? {} : { stallMs }) });
-          console.error(`${r.status} in ${r.seconds.toFixed(1)} s: ${r.predicted} queries predicted (${r.terms} query-term pairs), ${r.unpredictable} unpredictable`);
+          console.error(`${r.status} in ${r.seconds.toFixed(1)} s: ${r.predicted} queries predicted (${r.terms} query-term pairs), ${r.unpredictable} unpredictable${r.deadLettered ? `, ${r.deadLettered} dead-lettered (see protea jobs ${started.jobId})` : ''}`);
           for (const u of r.reasons) console.error(`  ${u.accession}: ${u.reason}`);
           if (r.status !== 'succeeded') process.exitCode = r.status === 'waiting' ? 130 : 1;
         } finally {

@@ -140,6 +140,8 @@ export async function startPrediction(req: PredictRequest): Promise<StartedPredi
 export interface PredictionResult extends PredictionOutcome {
   status: string;
   seconds: number;
+  /** queries the job counted that are neither predicted nor unpredictable: dead-lettered (see `protea jobs ID`) */
+  deadLettered: number;
 }
 
 /**
@@ -164,14 +166,15 @@ export async function waitForPrediction(started: StartedPrediction, opts: { dbUr
       }
       if (job && ['succeeded', 'failed', 'cancelled'].includes(job.status)) {
         bar?.finish(current);
-        return { status: job.status, seconds: (Date.now() - t0) / 1000, ...(await predictionOutcome(db, started.predictionSetId)) };
+        const outcome = await predictionOutcome(db, started.predictionSetId);
+        return { status: job.status, seconds: (Date.now() - t0) / 1000, ...outcome, deadLettered: Math.max(0, current - outcome.predicted - outcome.unpredictable) };
       }
       if (opts.stallMs !== undefined && Date.now() - movedAt > opts.stallMs) {
         throw new ProteaError('STAGE_BEHIND', `prediction job ${started.jobId}: no query was predicted for ${Math.round(opts.stallMs / 1000)} s (${current} of ${started.queries} done)`, {
           hint: 'Is `protea pipeline` running (its predictor stage and predictions sink)? See `protea jobs ' + started.jobId + '`.',
         });
       }
-      if (opts.signal?.aborted) return { status: 'waiting', seconds: (Date.now() - t0) / 1000, ...(await predictionOutcome(db, started.predictionSetId)) };
+      if (opts.signal?.aborted) return { status: 'waiting', seconds: (Date.now() - t0) / 1000, ...(await predictionOutcome(db, started.predictionSetId)), deadLettered: 0 };
       await sleep(500, opts.signal).catch(() => undefined);
     }
   } finally {
