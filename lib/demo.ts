@@ -142,6 +142,8 @@ async function demoEvaluation(dbUrl: string, outDir: string, say: (text: string)
   }
 }
 
+const GO_ROOTS = new Set(['GO:0003674', 'GO:0008150', 'GO:0005575']);
+
 /** Step 6: KNN predictions for the CAFA3 query set, and the best terms of a few queries with the neighbour each came from. */
 async function demoPredictions(dbUrl: string, embedding: EmbeddingConfigRow, timeoutSeconds: number, say: (text: string) => void): Promise<{ predictionSetId: string; jobId: string; status: string }> {
   const started = await startPrediction({
@@ -157,12 +159,13 @@ async function demoPredictions(dbUrl: string, embedding: EmbeddingConfigRow, tim
     clearTimeout(timer);
   }
   say(`prediction set ${started.predictionSetId} (job ${started.jobId}, ${r.status}): ${r.predicted} queries predicted, ${r.terms} query-term pairs, ${r.unpredictable} unpredictable`);
-  const top = await withQueryPool((db) => topPredictions(db, started.predictionSetId, { perProtein: 4 }), dbUrl);
+  // the three namespace roots say nothing (every annotated neighbour carries its namespace's root)
+  const top = (await withQueryPool((db) => topPredictions(db, started.predictionSetId, { perProtein: 8 }), dbUrl)).filter((x) => !GO_ROOTS.has(x.go_id));
   const shown = [...new Set(top.map((x) => x.protein))].slice(0, 3);
   for (const protein of shown) {
     say('');
-    say(`${protein}: best of its predicted GO terms (score = mean of 1 - cosine distance over the 5 nearest references)`);
-    for (const x of top.filter((y) => y.protein === protein)) {
+    say(`${protein}: its best GO terms below the roots (score = mean of 1 - cosine distance over the 5 nearest references per aspect)`);
+    for (const x of top.filter((y) => y.protein === protein).slice(0, 4)) {
       say(`  ${x.go_id}  ${(x.score ?? 0).toFixed(3)}  ${x.aspect ?? '?'}  ${(x.go_name ?? '').slice(0, 48).padEnd(48)}  from ${x.ref_protein} (distance ${(x.distance ?? 0).toFixed(3)})`);
     }
   }

@@ -48,7 +48,7 @@ t.test('protea demo: every demo job succeeds, the rows land, and the evaluation 
     SELECT q.status, count(*)::int AS n FROM prediction_query q JOIN prediction_set p ON p.id = q.prediction_set_id WHERE p.name = 'demo-knn' GROUP BY 1`);
   t.same(predicted, [{ status: 'predicted', n: 8 }], 'the 8 CAFA3 queries are predicted');
   t.ok((await count('go_prediction'))! > 0, 'their transferred terms are stored');
-  t.match(stdout, /predict the CAFA3 query set/, 'the prediction job is listed');
+  t.match(stdout, /prediction set [0-9a-f-]{36} \(job [0-9a-f-]{36}, succeeded\): 8 queries predicted, \d+ query-term pairs, 0 unpredictable/, 'the prediction job and what it came to');
   t.match(stdout, /\n {6}GO:\d{7} {2}[01]\.\d{3} {2}[FPC] {2}.+ from T\d+ \(distance [0-9.]+\)/, 'a predicted term with its score, aspect, name and neighbour');
 
   // the evaluation step: one set, the imported predictor and the naive baseline, both stored
