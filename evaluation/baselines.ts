@@ -1,7 +1,7 @@
 // Baselines: reference methods computed on the same evaluation set beside
 // every result, so a method's Fmax reads against what needs no model at all.
-// Pure (no I/O): `protea evaluate run` hands each baseline the evaluation set's
-// ontology, the targets of one (category, namespace) and the rows of the
+// No database access: `protea evaluate run` hands each baseline the evaluation
+// set's ontology, the targets of one (category, namespace) and the rows of the
 // reference annotation set (the evaluation set's OLD set: what was known when
 // the targets were chosen), and scores what it yields like any prediction set.
 //

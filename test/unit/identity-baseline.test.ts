@@ -12,6 +12,8 @@ import { buildOntology } from '../../evaluation/ontology.js';
 import { DEFAULT_EVIDENCE_CODES } from '../../evaluation/temporal-holdout.js';
 import type { OntologyTermInput, ScoredPrediction } from '../../evaluation/types.js';
 import { AlignmentPool, alignLocal } from '../../processors/alignment/index.js';
+import { seededRandom } from '../helpers/seeded-random.js';
+import { randomSequence, withSubstitutions } from '../helpers/sequences.js';
 
 const BP = 'biological_process';
 const MF = 'molecular_function';
@@ -28,26 +30,8 @@ const ontology = buildOntology(TERMS);
 /** the propagated terms, by hand */
 const CLOSURE: Record<string, string[]> = { R: ['R'], A: ['A', 'R'], B: ['B', 'R'], C: ['C', 'A', 'R'], M: ['M'], Y: ['Y', 'M'] };
 
-const AA = 'ACDEFGHIKLMNPQRSTVWY';
-/** A deterministic pseudo-random protein. */
-function protein(seed: number, length: number): string {
-  let x = seed;
-  let s = '';
-  for (let i = 0; i < length; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    s += AA[(x >>> 16) % 20];
-  }
-  return s;
-}
-/** `n` substitutions spread along the sequence (every residue replaced by another one). */
-function mutate(s: string, n: number): string {
-  const out = s.split('');
-  for (let k = 0; k < n; k++) {
-    const at = Math.floor(((k + 0.5) * s.length) / n);
-    out[at] = AA[(AA.indexOf(out[at]!) + 7) % 20]!;
-  }
-  return out.join('');
-}
+const protein = (seed: number, length: number) => randomSequence(length, length, seededRandom(seed));
+const mutate = withSubstitutions;
 
 const S = protein(1, 150);
 const SEQ: Record<string, string> = {
