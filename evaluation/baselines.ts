@@ -1,7 +1,7 @@
 // Baselines: reference methods computed on the same evaluation set beside
 // every result, so a method's Fmax reads against what needs no model at all.
-// Pure (no I/O): `protea evaluate run` hands each baseline the evaluation set's
-// ontology, the targets of one (category, namespace) and the rows of the
+// No database access: `protea evaluate run` hands each baseline the evaluation
+// set's ontology, the targets of one (category, namespace) and the rows of the
 // reference annotation set (the evaluation set's OLD set: what was known when
 // the targets were chosen), and scores what it yields like any prediction set.
 //
@@ -10,13 +10,17 @@
 // prediction_set row of kind 'baseline' names each so results can point to it.
 //
 // The mechanism is general: a baseline is a name, a description and
-// predict(ctx). `nearest-neighbour-by-identity` (the reference protein of
-// highest sequence identity passes on its terms, score = identity) joins the
-// registry when the alignment code arrives with the predictions issue; it
-// needs sequences and alignments, which the context will then carry.
+// prepare(run), called once per evaluation run with every target of the run,
+// which returns what predicts one (category, namespace) at a time. The naive
+// baseline prepares nothing; the identity baseline (identity-baseline.ts)
+// aligns each target once against the reference proteins, so it asks for
+// sequences (needsSequences: evaluation/run.ts loads them from PostgreSQL and
+// the baselines themselves stay free of I/O).
 import { ProteaError } from '../lib/errors.js';
+import { identityBaseline } from './identity-baseline.js';
 import type { EvalOntology } from './ontology.js';
-import { DEFAULT_EVIDENCE_CODES, isNotQualifier } from './temporal-holdout.js';
+import { referenceTerms } from './reference-terms.js';
+import { DEFAULT_EVIDENCE_CODES } from './temporal-holdout.js';
 import type { ScoredPrediction } from './types.js';
 
 /** One GAF row of the reference annotation set, as the baselines read it. */
@@ -56,10 +60,40 @@ export interface BaselineContext {
   maxTermsPerNamespace?: number;
 }
 
+/**
+ * What a baseline may prepare from, once per evaluation run: every target of
+ * every category and namespace together, so costly work (aligning each
+ * target) is done once whatever the number of categories and namespaces.
+ */
+export interface BaselineRun {
+  ontology: EvalOntology;
+  reference: ReferenceAnnotations;
+  /** per namespace, the targets of every category there */
+  targets: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * Stored sequences by protein accession, of the targets and the reference
+   * proteins (a protein without a stored sequence is absent); loaded by
+   * evaluation/run.ts only for a baseline with needsSequences.
+   */
+  sequences?: ReadonlyMap<string, string>;
+}
+
+/** What a run predicts with, one (category, namespace) at a time. */
+export interface BaselinePredictor {
+  predict(ctx: BaselineContext): AsyncIterable<ScoredPrediction> | Iterable<ScoredPrediction>;
+  /** what the run reports beside the results (e.g. targets left without a prediction, and why), one line each */
+  readonly notes?: readonly string[];
+  /** releases what prepare took (worker threads, memory) */
+  close?(): Promise<void>;
+}
+
 export interface Baseline {
   name: string;
   description: string;
-  predict(ctx: BaselineContext): AsyncIterable<ScoredPrediction> | Iterable<ScoredPrediction>;
+  /** evaluation/run.ts loads the stored sequences of the targets and the reference proteins into BaselineRun.sequences */
+  needsSequences?: boolean;
+  /** once per evaluation run, before any prediction: the predictor of this run */
+  prepare(run: BaselineRun): Promise<BaselinePredictor> | BaselinePredictor;
 }
 
 /**
@@ -97,39 +131,14 @@ export interface NaiveModel {
  * annotated in t's namespace. Every namespace root thus scores 1.
  */
 export function naiveModel(ontology: EvalOntology, reference: ReferenceAnnotations): NaiveModel {
-  const codes = new Set(reference.evidenceCodes);
-  const positive = new Map<string, Set<number>>();
-  const negative = new Map<string, Set<number>>();
-  const dropped = { otherEvidence: 0, unknownTerm: 0, notExcluded: 0 };
-  for (const row of reference.rows) {
-    const not = isNotQualifier(row.qualifier);
-    if (!not && !codes.has(row.evidenceCode)) {
-      dropped.otherEvidence += 1;
-      continue;
-    }
-    const t = ontology.resolve(row.goId);
-    if (t === undefined) {
-      dropped.unknownTerm += 1;
-      continue;
-    }
-    const into = not ? negative : positive;
-    let set = into.get(row.protein);
-    if (!set) into.set(row.protein, (set = new Set()));
-    set.add(t);
-  }
-
+  const { proteins, dropped } = referenceTerms(ontology, reference);
   const counts = new Float64Array(ontology.size);
   const perNamespace = new Map<string, number>();
   const stamp = new Int32Array(ontology.size).fill(-1);
   let p = 0;
-  for (const [protein, terms] of positive) {
-    const nots = negative.get(protein);
+  for (const terms of proteins.values()) {
     const namespaces = new Set<string>();
     for (const t of terms) {
-      if (nots && [...ontology.ancestors(t)].some((a) => nots.has(a))) {
-        dropped.notExcluded += 1;
-        continue;
-      }
       namespaces.add(ontology.namespace(t));
       for (const a of ontology.ancestors(t)) {
         if (stamp[a] === p) continue;
@@ -173,12 +182,14 @@ export function naiveTerms(model: NaiveModel, namespace: string, minScore: numbe
   return all.slice(0, end);
 }
 
-export const naiveBaseline: Baseline = {
+export const naiveBaseline: Baseline & BaselinePredictor = {
   name: 'naive',
   description:
     'every target gets each term of the namespace scored by its frequency among the proteins of the reference (old) annotation set ' +
     'annotated in that namespace (experimental evidence, propagated), as the CAFA naive baseline does; terms below the lowest threshold ' +
     `are left out (they are never predicted) and at most ${DEFAULT_MAX_TERMS_PER_NAMESPACE} terms per namespace are kept`,
+  // nothing to prepare: the term frequencies are computed at the first prediction and kept per reference
+  prepare: () => naiveBaseline,
   *predict(ctx: BaselineContext): Iterable<ScoredPrediction> {
     const terms = naiveTerms(cachedModel(ctx.ontology, ctx.reference), ctx.namespace, ctx.minScore, ctx.maxTermsPerNamespace);
     if (terms.length === 0) return;
@@ -187,10 +198,13 @@ export const naiveBaseline: Baseline = {
 };
 
 /** Every baseline by name. */
-export const BASELINES: ReadonlyMap<string, Baseline> = new Map([[naiveBaseline.name, naiveBaseline]]);
+export const BASELINES: ReadonlyMap<string, Baseline> = new Map<string, Baseline>([
+  [naiveBaseline.name, naiveBaseline],
+  [identityBaseline.name, identityBaseline],
+]);
 
-/** Baselines planned but not built yet, for the error message. */
-const PLANNED: Readonly<Record<string, string>> = { 'nearest-neighbour-by-identity': 'needs the alignment code of the predictions issue' };
+/** Names used before, for the error message. */
+const RENAMED: Readonly<Record<string, string>> = { 'nearest-neighbour-by-identity': identityBaseline.name };
 
 /**
  * Baseline names from a comma-separated list; 'none' (alone) for none.
@@ -203,8 +217,8 @@ export function parseBaselines(value: string): Baseline[] {
   return names.map((name) => {
     const b = BASELINES.get(name);
     if (b) return b;
-    const later = PLANNED[name];
-    throw new ProteaError('USAGE', `--baselines: ${later ? `"${name}" is not built yet (${later})` : `no baseline "${name}"`}; known: ${[...BASELINES.keys()].join(', ')}, or none`, {
+    const renamed = RENAMED[name];
+    throw new ProteaError('USAGE', `--baselines: no baseline "${name}"${renamed ? ` (it is called "${renamed}")` : ''}; known: ${[...BASELINES.keys()].join(', ')}, or none`, {
       field: '--baselines',
     });
   });

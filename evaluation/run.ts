@@ -26,6 +26,7 @@ import { loadEvidenceRows } from '../lib/queries/annotation-sets.js';
 import { insertEvaluationResult } from '../lib/queries/evaluation-results.js';
 import { getEvaluationSet, groundTruthRows, knownRows, type EvaluationSetRow } from '../lib/queries/evaluation-sets.js';
 import { loadOntologyTerms } from '../lib/queries/ontology-terms.js';
+import { proteinSequences } from '../lib/queries/sequences.js';
 import { ensureBaselinePredictionSet, resolvePredictionSet, streamPredictions, type PredictionSetRow } from '../lib/queries/prediction-sets.js';
 
 export interface RunRequest {
@@ -170,23 +171,42 @@ export async function runEvaluation(req: RunRequest, opts: { db: DatabasePool; j
       const rows: ReferenceAnnotation[] = [];
       await loadEvidenceRows(db, set.old_annotation_set_id, codes, (r) => rows.push(r));
       const reference: ReferenceAnnotations = { annotationSetId: set.old_annotation_set_id, evidenceCodes: codes, rows };
-      for (const baseline of req.baselines) {
-        const results = new Map<Category, Record<string, StoredNamespaceResult>>();
-        for (const [c, ev] of evaluators) {
-          const run = ev.start();
-          for (const namespace of ev.namespaces()) {
-            const proteins = targets.get(c)?.get(namespace) ?? new Set<string>();
-            const predictions = baseline.predict({ ontology, namespace, targets: proteins, reference, minScore: ev.taus[0] ?? req.thStep, maxTermsPerNamespace: req.maxBaselineTerms ?? DEFAULT_MAX_TERMS_PER_NAMESPACE });
-            let n = 0;
-            await forEachPrediction(predictions, (p) => {
-              run.add(p.target, p.term, p.score);
-              n += 1;
-            });
-            if (n === 0) warnings.push(`${baseline.name} ${c} ${namespace}: no prediction (the reference annotation set has nothing it can use in this namespace)`);
-          }
-          results.set(c, Object.fromEntries(run.finish().map((r) => [r.namespace, toStored(r)])));
-          await job?.emit('progress', (j) => j.progress(++step, steps, `baseline ${baseline.name}: ${c} scored`));
+      // every target of the run per namespace, for the baselines that prepare once per run
+      const runTargets = new Map<string, Set<string>>();
+      for (const byNs of targets.values()) {
+        for (const [ns, proteins] of byNs) {
+          const all = runTargets.get(ns) ?? new Set<string>();
+          if (all.size === 0) runTargets.set(ns, all);
+          for (const p of proteins) all.add(p);
         }
+      }
+      const sequences = req.baselines.some((b) => b.needsSequences)
+        ? await proteinSequences(db, [...[...runTargets.values()].flatMap((s) => [...s]), ...rows.map((r) => r.protein)])
+        : undefined;
+      for (const baseline of req.baselines) {
+        const predictor = await baseline.prepare({ ontology, reference, targets: runTargets, ...(sequences ? { sequences } : {}) });
+        if (baseline.needsSequences) await job?.emit('progress', (j) => j.progress(step, steps, `baseline ${baseline.name}: targets aligned`));
+        const results = new Map<Category, Record<string, StoredNamespaceResult>>();
+        try {
+          for (const [c, ev] of evaluators) {
+            const run = ev.start();
+            for (const namespace of ev.namespaces()) {
+              const proteins = targets.get(c)?.get(namespace) ?? new Set<string>();
+              const predictions = predictor.predict({ ontology, namespace, targets: proteins, reference, minScore: ev.taus[0] ?? req.thStep, maxTermsPerNamespace: req.maxBaselineTerms ?? DEFAULT_MAX_TERMS_PER_NAMESPACE });
+              let n = 0;
+              await forEachPrediction(predictions, (p) => {
+                run.add(p.target, p.term, p.score);
+                n += 1;
+              });
+              if (n === 0) warnings.push(`${baseline.name} ${c} ${namespace}: no prediction (the reference annotation set has nothing it can use in this namespace)`);
+            }
+            results.set(c, Object.fromEntries(run.finish().map((r) => [r.namespace, toStored(r)])));
+            await job?.emit('progress', (j) => j.progress(++step, steps, `baseline ${baseline.name}: ${c} scored`));
+          }
+        } finally {
+          await predictor.close?.();
+        }
+        warnings.push(...(predictor.notes ?? []));
         pending.push({
           predictionSetId: (tx) =>
             ensureBaselinePredictionSet(tx, {

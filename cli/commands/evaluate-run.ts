@@ -158,11 +158,14 @@ prediction at tau, recall over all targets of the namespace; Fmax is the maximum
 thresholds, S-min the minimum of sqrt(ru^2 + mi^2); PK targets are scored with the terms they
 already had (propagated) removed from ground truth and predictions. Baseline naive: each term
 scored by its frequency in the evaluation set's old annotation set (experimental, propagated),
-the same terms for every target. Reported as a job when Kafka is reachable.
+the same terms for every target. Baseline identity: each target's best Smith-Waterman hit among
+the old set's proteins annotated in the namespace (itself and identical sequences left out)
+passes on its terms with score = identity; targets without a stored sequence get none.
+Reported as a job when Kafka is reachable.
 
 Examples:
   protea evaluate run --set SET_ID --predictions model1 --out results/
-  protea evaluate run --set SET_ID --predictions model1 --ia IA.txt --baselines naive
+  protea evaluate run --set SET_ID --predictions model1 --ia IA.txt --baselines naive,identity
   protea evaluate run --list --set SET_ID
   protea evaluate run --show RESULT_ID --tsv`,
     )

@@ -33,3 +33,16 @@ export function randomSequence(minLength: number, maxLength: number, random?: Se
 export function sequenceRecord(sequence: string): SequenceRecord {
   return { md5: md5(sequence), sequence, length: sequence.length, first_seen_job_id: null };
 }
+
+/**
+ * `seq` with `n` substitutions spread evenly along it, each residue replaced
+ * by another standard one: a homologue whose distance grows with n.
+ */
+export function withSubstitutions(seq: string, n: number): string {
+  const out = seq.split('');
+  for (let k = 0; k < n; k++) {
+    const at = Math.floor(((k + 0.5) * seq.length) / n);
+    out[at] = AMINO_ACIDS[(AMINO_ACIDS.indexOf(out[at]!) + 7) % AMINO_ACIDS.length]!;
+  }
+  return out.join('');
+}

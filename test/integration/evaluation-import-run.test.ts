@@ -6,7 +6,8 @@
 // Ontology (one release): biological_process R=GO:1 <- A=GO:2 (alt_id GO:92)
 // <- C=GO:4, R <- B=GO:3, GO:9 obsolete; cellular_component Rc=GO:10 <- X=GO:11.
 // Ground truth: NK BP  P1 {C} (propagated C A R), P2 {B} (B R); NK CC  P1 {X};
-// PK BP  P3 {C}, known {A} (A R removed: ground truth {C}).
+// PK BP  P3 {C}, known {A} (A R removed: ground truth {C}). The identity
+// baseline's test adds protein sequences (worked out there).
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,14 +15,17 @@ import t, { type Test } from 'tap';
 import { z } from 'zod';
 import { importPredictions } from '../../evaluation/import.js';
 import { runEvaluation, writeRunOutputs, type RunRequest } from '../../evaluation/run.js';
-import { naiveBaseline } from '../../evaluation/baselines.js';
+import { naiveBaseline, parseBaselines } from '../../evaluation/baselines.js';
 import { formatResultsTable } from '../../evaluation/report.js';
 import type { CurveRow, EvaluationResultDocument } from '../../evaluation/types.js';
 import { createCopyPool, createQueryPool, sql, type DatabasePool } from '../../lib/db.js';
 import { ProteaError } from '../../lib/errors.js';
 import { getEvaluationResult, listEvaluationResults } from '../../lib/queries/evaluation-results.js';
 import { getPredictionSet, listPredictionSets, resolvePredictionSet } from '../../lib/queries/prediction-sets.js';
+import { alignLocal } from '../../processors/alignment/index.js';
 import { freshDatabase } from '../helpers/fresh-database.js';
+import { seededRandom } from '../helpers/seeded-random.js';
+import { md5, randomSequence, withSubstitutions } from '../helpers/sequences.js';
 
 const BP = 'biological_process';
 const CC = 'cellular_component';
@@ -256,6 +260,53 @@ t.test('a CAFA file is imported with alt_ids mapped, duplicates merged, obsolete
   t.ok(close(fw.f_w, 10 / 11) && close(fw.tau, 0.26) && close(fw.pr_w, 5 / 6), `weighted NK BP Fmax 10/11 at .26 (got ${fw.f_w} at ${fw.tau})`);
   t.ok(close(w.categories.NK?.[BP]?.curve.find((r) => close(r.tau, 0.1))?.pr_w, (1.5 / 3.5 + 2 / 3) / 2), 'weighted precision at .1: (1.5/3.5 + 2/3) / 2');
   t.match(formatResultsTable([w]).split('\n')[0], /S-min\s+wFmax\s+wS-min\s+n$/, 'the table gains the weighted columns');
+});
+
+t.test('the identity baseline beside naive: each target\'s best Smith-Waterman hit among the stored sequences passes on its terms at its identity; a target without a sequence is reported', async (t) => {
+  const { db } = await seededPools(t);
+  const s = await seed(db);
+  // Sequences: P1 is S, its BP reference Q1 and its CC reference Q5 are copies of S with 15 and 30
+  // substitutions; P3 (a PK target, itself a BP reference with A: left out) is U, Q6 (BP C, added
+  // here) U with 10 substitutions, Q2 (BP B) U with 5 but no stored sequence; P2 has none either.
+  const S = randomSequence(160, 160, seededRandom(11));
+  const U = randomSequence(140, 140, seededRandom(12));
+  const stored: Record<string, string> = { P1: S, Q1: withSubstitutions(S, 15), Q5: withSubstitutions(S, 30), P3: U, Q6: withSubstitutions(U, 10) };
+  for (const [accession, sequence] of Object.entries(stored)) {
+    const sequenceId = await db.oneFirst(sql.type(z.object({ id: z.number() }))`
+      INSERT INTO sequence (sequence, sequence_hash, length) VALUES (${sequence}, ${md5(sequence)}, ${sequence.length})
+      ON CONFLICT (sequence_hash) DO UPDATE SET length = EXCLUDED.length RETURNING id`);
+    await db.query(sql.unsafe`INSERT INTO protein (accession, canonical_accession, length, sequence_id) VALUES (${accession}, ${accession}, ${sequence.length}, ${sequenceId})`);
+  }
+  await db.query(sql.unsafe`INSERT INTO protein (accession, canonical_accession) VALUES ('Q2', 'Q2')`);
+  await db.query(sql.unsafe`
+    INSERT INTO protein_go_annotation (annotation_set_id, protein_accession, go_term_id, qualifier, evidence_code, db)
+    SELECT ${s.oldSet}, 'Q6', id, 'involved_in', 'IDA', 'UniProtKB' FROM go_term WHERE ontology_snapshot_id = ${s.snapshot} AND go_id = ${go(4)}`);
+
+  const report = await runEvaluation({ set: s.set, prop: 'max', norm: 'cafa', thStep: 0.01, noRoots: false, baselines: parseBaselines('naive,identity') }, { db, progress: null });
+  t.same(report.results.map((r) => [r.document.method, r.document.baseline]), [['naive', 'naive'], ['identity', 'identity']], 'a result per baseline, in the order asked');
+  t.match(report.warnings, [/^identity: 1 of 3 targets have no stored sequence and get no prediction \(P2\)$/, /^identity: 1 annotated reference proteins have no stored sequence/], 'P2 (target) and Q2 (reference) are reported');
+  const id = report.results[1]!.document;
+  const i1 = alignLocal(S, stored.Q1!).identity;
+  const i5 = alignLocal(S, stored.Q5!).identity;
+  const i6 = alignLocal(U, stored.Q6!).identity;
+  t.ok(i1 > i5 && i6 < 1, `identities by alignLocal: P1-Q1 ${i1.toFixed(3)}, P1-Q5 ${i5.toFixed(3)}, P3-Q6 ${i6.toFixed(3)}`);
+
+  // NK BP: P1 gets Q1's C (C A R) at i1, P2 nothing: precision 1, recall (1 + 0)/2 -> F 2/3, coverage 1/2, up to i1
+  const bp = id.categories.NK?.[BP];
+  t.ok(close(bp?.bestF?.f, 2 / 3) && close(bp?.bestF?.pr, 1) && close(bp?.bestF?.rc, 0.5) && close(bp?.bestF?.cov, 0.5) && close(bp?.bestF?.tau, 0.01), `identity NK BP: Fmax 2/3 at .01 with coverage 1/2 (got ${bp?.bestF?.f} at ${bp?.bestF?.tau})`);
+  const last = (curve: readonly CurveRow[], upTo: number) => curve.filter((r) => r.tau <= upTo + 1e-9).at(-1)!;
+  const after = (curve: readonly CurveRow[], above: number) => curve.find((r) => r.tau > above + 1e-9)!;
+  t.ok(close(last(bp!.curve, i1).cov, 0.5) && after(bp!.curve, i1).cov === 0, `P1 is predicted up to tau = its identity ${i1.toFixed(4)} and not above: score = identity`);
+  // NK CC: P1 gets Q5's X (X Rc) at i5: F 1
+  const cc = id.categories.NK?.[CC];
+  t.ok(close(cc?.bestF?.f, 1) && after(cc!.curve, i5).cov === 0 && close(last(cc!.curve, i5).cov, 1), `identity NK CC: F 1 up to tau = ${i5.toFixed(4)}`);
+  // PK BP: P3 is not its own hit (it would pass on A); Q6 passes on C A R at i6, A and R are known: C, F 1
+  const pk = id.categories.PK?.[BP];
+  t.ok(close(pk?.bestF?.f, 1) && after(pk!.curve, i6).cov === 0, `identity PK BP: Q6's C (not P3's own A), F 1 up to tau = ${i6.toFixed(4)} (got ${pk?.bestF?.f})`);
+
+  const listed = await listPredictionSets(db, { kind: 'baseline' });
+  t.same(listed.map((p) => p.name).sort(), ['identity', 'naive'], 'each baseline has its prediction set');
+  t.match(await getPredictionSet(db, report.results[1]!.predictionSetId), { kind: 'baseline', name: 'identity', meta: { baseline: 'identity', reference_annotation_set_id: s.oldSet, description: /Smith-Waterman/ } });
 });
 
 t.test('a malformed prediction line stops the import naming file and line, and nothing is stored', async (t) => {

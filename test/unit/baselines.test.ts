@@ -1,8 +1,10 @@
 // The baselines (evaluation/baselines.ts): the naive baseline's term
 // frequencies on a hand-made reference, what it predicts, that leaving out
-// terms below the lowest threshold changes no metric, and the registry.
+// terms below the lowest threshold changes no metric, and the registry
+// (naive and identity; the identity baseline itself: identity-baseline.test.ts).
 import t from 'tap';
 import { BASELINES, DEFAULT_MAX_TERMS_PER_NAMESPACE, naiveBaseline, naiveModel, naiveTerms, parseBaselines, referenceEvidenceCodes, type ReferenceAnnotation, type ReferenceAnnotations } from '../../evaluation/baselines.js';
+import { identityBaseline } from '../../evaluation/identity-baseline.js';
 import { evaluate, thresholds } from '../../evaluation/metrics.js';
 import { buildOntology } from '../../evaluation/ontology.js';
 import { DEFAULT_EVIDENCE_CODES } from '../../evaluation/temporal-holdout.js';
@@ -110,8 +112,12 @@ t.test('parseBaselines: names from the registry, none, and clear errors', async 
   t.same(parseBaselines('naive'), [naiveBaseline]);
   t.same(parseBaselines(' naive , naive '), [naiveBaseline], 'duplicates and spaces are ignored');
   t.same(parseBaselines('none'), []);
-  t.same([...BASELINES.keys()], ['naive']);
-  t.ok(naiveBaseline.description.length > 40, 'the baseline describes itself');
+  t.same(parseBaselines('naive,identity'), [naiveBaseline, identityBaseline], 'the identity baseline is built: `--baselines naive,identity`');
+  t.same([...BASELINES.keys()], ['naive', 'identity']);
+  for (const b of BASELINES.values()) t.ok(b.description.length > 40, `${b.name} describes itself`);
+  t.equal(identityBaseline.needsSequences, true, 'identity asks for sequences');
+  t.notOk(naiveBaseline.needsSequences, 'naive does not');
+  t.equal(naiveBaseline.prepare({ ontology, reference, targets: new Map() }), naiveBaseline, 'naive prepares nothing: it predicts itself');
   const err = (v: string) => {
     try {
       parseBaselines(v);
@@ -120,8 +126,8 @@ t.test('parseBaselines: names from the registry, none, and clear errors', async 
     }
     return null;
   };
-  t.match(err('nearest-neighbour-by-identity'), { key: 'USAGE', message: /not built yet/ });
-  t.match(err('naive,majority'), { key: 'USAGE', message: /no baseline "majority"; known: naive, or none/ });
+  t.match(err('nearest-neighbour-by-identity'), { key: 'USAGE', message: /no baseline "nearest-neighbour-by-identity" \(it is called "identity"\); known: naive, identity, or none/ }, 'the name planned before points to the built one');
+  t.match(err('naive,majority'), { key: 'USAGE', message: /no baseline "majority"; known: naive, identity, or none/ });
   t.match(err(''), { key: 'USAGE' });
 });
 
