@@ -5,8 +5,10 @@
 //
 // New sequences are embedded as they arrive: the stage's consumer group reads
 // the compacted sequences topic continuously. The active configs are re-read
-// at most every 5 s (configRefreshMs) so that
-// `protea embeddings config activate` takes effect without a restart; a
+// before every micro-batch (one small query; configRefreshMs can space the
+// reads out) so that `protea embeddings config activate` takes effect for the
+// very next sequence, without a restart (a cached list once let sequences
+// that arrived within seconds of an activation pass unembedded); a
 // config's backend (an ONNX session, the k-mer tables) is opened once and
 // closed when the config is deactivated or the stage stops.
 //
@@ -155,7 +157,7 @@ export interface EmbedderOptions extends Partial<Omit<ProcessorOptions<SequenceR
   configIds?: readonly string[];
   /** job the vectors are computed for (a replay); default: the sequence's first job */
   jobId?: string;
-  /** how often the active configs are re-read (default 5000 ms) */
+  /** re-read the active configs at most this often (default 0: before every micro-batch) */
   configRefreshMs?: number;
   /** called after each micro-batch with the records it covered (a replay's progress) */
   onRecords?: (records: readonly DecodedRecord<SequenceRecord>[]) => void;
@@ -173,7 +175,7 @@ export function runEmbedder(opts: EmbedderOptions = {}): Promise<ProcessorHandle
     if (!db) throw new ProteaError('INTERNAL', 'the embedder used its database pool before opening');
     return db;
   };
-  const catalogue = new ConfigCatalogue(pool, configIds, configRefreshMs ?? 5000, opener ?? openBackend);
+  const catalogue = new ConfigCatalogue(pool, configIds, configRefreshMs ?? 0, opener ?? openBackend);
   const budget = config().embedTokenBudget;
   return runProcessor<SequenceRecord>({
     ...runner,
