@@ -14,7 +14,7 @@
 //   npm run bench:cafa3                      # needs `protea stack up`
 //   npm run bench:cafa3 -- --limit 500       # the first 500 targets only (quick look)
 //   npm run bench:cafa3 -- --methods knn1,knn5
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -79,6 +79,7 @@ try {
   console.log(`loaded in ${((Date.now() - tLoad) / 1000).toFixed(1)} s: ${fmt(gafRows)} annotation rows, ${fmt(inputs.targets.length)} query proteins, ${fmt(distinct)} distinct sequences embedded (${kmer.model_name})`);
 
   const preds = path.join(dir, 'predictions');
+  await mkdir(preds, { recursive: true });
   const common: Omit<PredictionParams, 'embeddingConfigId' | 'annotationSetId'> = {
     method: 'knn', k: 5, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: true,
     aggregation: 'mean', scoreMap: 'one-minus-d', index: 'flat',
