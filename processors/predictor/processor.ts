@@ -118,7 +118,16 @@ async function predictGrouped(catalogue: SetCatalogue, requests: readonly QueryR
     const unique = new Map<string, QueryInput>();
     for (const i of at) unique.set(requests[i]!.accession, { accession: requests[i]!.accession, md5: requests[i]!.md5 });
     const inputs = [...unique.values()];
-    const outcomes = await set.method.predict(inputs, signal);
+    let outcomes: QueryOutcome[];
+    try {
+      outcomes = await set.method.predict(inputs, signal);
+    } catch (err) {
+      // an outage (database, broker) keeps its retry disposition; anything else is this
+      // batch's failure: the runner bisects down to the query and dead-letters it
+      const e = classify(err);
+      if (e.key !== 'INTERNAL') throw e;
+      throw new ProteaError('PREDICTION_FAILED', `prediction set ${setId}: ${e.message}`, { field: 'query_accession' }, { cause: err });
+    }
     const byAccession = new Map(inputs.map((q, j) => [q.accession, outcomes[j]!]));
     for (const i of at) out[i] = byAccession.get(requests[i]!.accession)!;
   }
