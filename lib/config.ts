@@ -48,7 +48,7 @@ export const SETTINGS = {
   embedTokenBudget: { env: 'PROTEA_EMBED_TOKEN_BUDGET', kind: 'int', default: '8192', doc: 'Padded tokens (batch size x longest sequence) per model call of the embedder; sequences are batched by length under it.' },
   indexDir: { env: 'PROTEA_INDEX_DIR', kind: 'string', default: '', doc: 'Where the KNN predictor caches its faiss reference indexes, one pair of files per (embedding config, annotation set and its content, evidence, aspect, metric, index kind); default `<PROTEA_STATE_DIR>/indexes` (relative to the project root). Safe to delete: an index is rebuilt when missing.' },
   embedThreads: { env: 'PROTEA_EMBED_THREADS', kind: 'int', default: '0', doc: 'Intra-op threads of the ONNX Runtime CPU provider (0 = ONNX Runtime decides).' },
-  predictThreads: { env: 'PROTEA_PREDICT_THREADS', kind: 'int', default: '0', doc: 'Worker threads of the predictor for index searches and alignments (0 = one per CPU core less one, at least one).' },
+  predictThreads: { env: 'PROTEA_PREDICT_THREADS', kind: 'int', default: '0', doc: 'Worker threads of the predictor for alignments (the identity method); 0 = one per CPU core less one, at least one. faiss searches run on one thread that faiss parallelises itself.' },
   predictEmbedWaitS: { env: 'PROTEA_PREDICT_EMBED_WAIT_S', kind: 'int', default: '900', doc: 'How long the predictor waits for a query\'s embedding (or sequence) to land before it reports the query unpredictable, in seconds.' },
   predictSweepMs: { env: 'PROTEA_PREDICT_SWEEP_MS', kind: 'int', default: '2000', doc: 'How often the predictor looks for waiting queries whose embedding has landed, in milliseconds.' },
 } as const satisfies Record<string, Setting>;
