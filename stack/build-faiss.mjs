@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findNodeGyp, rebuildArgs } from './node-gyp.mjs';
 
 const t0 = Date.now();
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -102,25 +103,9 @@ if (existsSync(STAMP) && readFileSync(STAMP, 'utf8') === stamp && loads().status
 writeFileSync(join(PKG, 'binding.gyp'), gypText);
 writeFileSync(SHIM_H, shim);
 
-// node-gyp: npm passes its own via npm_config_node_gyp; otherwise the copy bundled with npm.
-const candidates = [
-  process.env.npm_config_node_gyp,
-  join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
-];
-let nodeGyp = candidates.find((p) => p && existsSync(p));
-if (!nodeGyp) {
-  const prefix = spawnSync('npm', ['prefix', '-g'], { encoding: 'utf8' }).stdout?.trim();
-  const p = prefix && join(prefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
-  if (p && existsSync(p)) nodeGyp = p;
-}
+const nodeGyp = findNodeGyp();
 if (!nodeGyp) die('node-gyp not found (expected the copy bundled with npm).');
-
-// node-gyp only sees npmrc's nodedir when npm runs it; when run by hand, point
-// it at the distro headers so it never tries to download them.
-const args = [nodeGyp, 'rebuild', '--loglevel=warn']; // compiler output still streams
-const nodedir = process.env.npm_config_nodedir
-  || (existsSync('/usr/include/node/common.gypi') && existsSync('/usr/include/node/node_api.h') ? '/usr' : '');
-if (nodedir) args.push(`--nodedir=${nodedir}`);
+const args = rebuildArgs(nodeGyp);
 log(`building faiss-node with ${libfaiss} (node-gyp ${args.slice(1).join(' ')})`);
 const gypRun = spawnSync(process.execPath, args, { cwd: PKG, stdio: 'inherit' });
 if (gypRun.status !== 0) {

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findNodeGyp, rebuildArgs } from './node-gyp.mjs';
 
 const t0 = Date.now();
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,23 +43,9 @@ if (existsSync(STAMP) && readFileSync(STAMP, 'utf8') === stamp && loads().status
   process.exit(0);
 }
 
-// node-gyp: npm passes its own via npm_config_node_gyp; otherwise the copy bundled with npm.
-const candidates = [
-  process.env.npm_config_node_gyp,
-  join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
-];
-let nodeGyp = candidates.find((p) => p && existsSync(p));
-if (!nodeGyp) {
-  const prefix = spawnSync('npm', ['prefix', '-g'], { encoding: 'utf8' }).stdout?.trim();
-  const p = prefix && join(prefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
-  if (p && existsSync(p)) nodeGyp = p;
-}
+const nodeGyp = findNodeGyp();
 if (!nodeGyp) skip('node-gyp not found (expected the copy bundled with npm)');
-
-const args = [nodeGyp, 'rebuild', '--loglevel=warn'];
-const nodedir = process.env.npm_config_nodedir
-  || (existsSync('/usr/include/node/common.gypi') && existsSync('/usr/include/node/node_api.h') ? '/usr' : '');
-if (nodedir) args.push(`--nodedir=${nodedir}`);
+const args = rebuildArgs(nodeGyp);
 log(`building the parasail binding with ${lib}`);
 // node-addon-api is resolved from the repository's node_modules (binding.gyp asks node for its include dir).
 const gypRun = spawnSync(process.execPath, args, { cwd: DIR, stdio: 'inherit', env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') } });
