@@ -103,7 +103,11 @@ class SetCatalogue {
 async function predictGrouped(catalogue: SetCatalogue, requests: readonly QueryRequest[], signal?: AbortSignal): Promise<(QueryOutcome | ProteaError)[]> {
   const out: (QueryOutcome | ProteaError)[] = new Array(requests.length);
   const bySet = new Map<string, number[]>();
-  requests.forEach((r, i) => bySet.set(r.predictionSetId, [...(bySet.get(r.predictionSetId) ?? []), i]));
+  requests.forEach((r, i) => {
+    const at = bySet.get(r.predictionSetId);
+    if (at) at.push(i);
+    else bySet.set(r.predictionSetId, [i]);
+  });
   for (const [setId, at] of bySet) {
     let set: OpenSet;
     try {
@@ -239,7 +243,7 @@ class PendingSweeper {
       const claimed = await claimPending(tx, { waitS: this.opts.waitS, limit: SWEEP_LIMIT });
       if (claimed.length === 0) return 0;
       const requests: QueryRequest[] = claimed.map((c) => ({ predictionSetId: c.predictionSetId, jobId: c.jobId, accession: c.accession, md5: c.md5 }));
-      const outcomes = await predictGrouped(this.catalogue, requests, this.abort.signal);
+      const outcomes = await this.predictEach(requests);
       const outputs: ProcessorOutput[] = [];
       const done: ClaimedQuery[] = [];
       outcomes.forEach((o, i) => {
@@ -260,6 +264,26 @@ class PendingSweeper {
       logger('predictor').debug({ claimed: claimed.length, done: done.length }, 'swept waiting queries');
       return done.length;
     });
+  }
+
+  /**
+   * The outcomes of claimed queries; when the batch fails for a reason that is
+   * a query's (not an outage), query by query, so the one that fails is
+   * reported with its error instead of failing every sweep after it.
+   */
+  private async predictEach(requests: readonly QueryRequest[]): Promise<(QueryOutcome | ProteaError)[]> {
+    try {
+      return await predictGrouped(this.catalogue, requests, this.abort.signal);
+    } catch (err) {
+      const e = classify(err);
+      if (e.disposition !== 'dead-letter' || requests.length === 1) {
+        if (e.disposition === 'dead-letter') return [e];
+        throw e;
+      }
+      const out: (QueryOutcome | ProteaError)[] = [];
+      for (const r of requests) out.push(...(await this.predictEach([r])));
+      return out;
+    }
   }
 
   async stop(): Promise<void> {
