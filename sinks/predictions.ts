@@ -64,18 +64,27 @@ export const predictionsSink: SinkMapping<PredictionRecord> = {
     // progress_item is appended by the runner (progressItem below)
     return [r.prediction_set_id, r.job_id, r.query_accession, r.query_md5, r.reason, r.neighbours, r.part_index, r.part_count, JSON.stringify(terms)];
   },
+  // set-based (one join over every staged term), so the planner can hash-join go_term
+  // instead of probing it term by term from a correlated subquery
   rejects: sql.unsafe`
+    WITH staged_terms AS (
+      SELECT st.kafka_offset, st.prediction_set_id, e->>'g' AS go_id
+        FROM sink_stage_prediction st CROSS JOIN LATERAL jsonb_array_elements(st.terms) AS e),
+    missing AS (
+      SELECT t.kafka_offset, min(t.go_id) AS go_id
+        FROM staged_terms t
+        JOIN prediction_set ps ON ps.id = t.prediction_set_id
+        LEFT JOIN go_term g ON g.ontology_snapshot_id = ps.ontology_snapshot_id AND g.go_id = t.go_id
+       WHERE g.id IS NULL
+       GROUP BY t.kafka_offset)
     SELECT st.kafka_offset,
            CASE WHEN ps.id IS NULL THEN 'prediction set ' || st.prediction_set_id || ' does not exist'
-                ELSE 'GO term ' || (SELECT min(t->>'g') FROM jsonb_array_elements(st.terms) t
-                                     WHERE NOT EXISTS (SELECT 1 FROM go_term g WHERE g.ontology_snapshot_id = ps.ontology_snapshot_id AND g.go_id = t->>'g'))
-                     || ' is not in the prediction set''s ontology release' END AS reason,
+                ELSE 'GO term ' || m.go_id || ' is not in the prediction set''s ontology release' END AS reason,
            CASE WHEN ps.id IS NULL THEN 'prediction_set_id' ELSE 'terms.go_id' END AS field
       FROM sink_stage_prediction st
       LEFT JOIN prediction_set ps ON ps.id = st.prediction_set_id
-     WHERE ps.id IS NULL
-        OR EXISTS (SELECT 1 FROM jsonb_array_elements(st.terms) t
-                    WHERE NOT EXISTS (SELECT 1 FROM go_term g WHERE g.ontology_snapshot_id = ps.ontology_snapshot_id AND g.go_id = t->>'g'))`,
+      LEFT JOIN missing m ON m.kafka_offset = st.kafka_offset
+     WHERE ps.id IS NULL OR m.go_id IS NOT NULL`,
   merge: [
     sql.unsafe`
       INSERT INTO go_prediction (prediction_set_id, protein_accession, go_term_id, ref_protein_accession, distance, score, qualifier, evidence_code, k_position)
