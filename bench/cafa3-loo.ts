@@ -36,9 +36,10 @@ const program = new Command('bench-cafa3')
   .description('leave-one-out GO prediction on the real CAFA3 targets: naive, identity, KNN k=1 and k=5 on the default embedding')
   .option('--limit <n>', 'only the first N targets (by id)')
   .option('--methods <list>', 'methods to run: identity,knn1,knn5', 'identity,knn1,knn5')
+  .option('--kmer-model <name>', 'embed with this k-mer model instead of the default (e.g. kmer-3-tfidf)')
   .option('--keep', 'keep the database and topics for inspection')
   .parse();
-const opts = program.opts<{ limit?: string; methods: string; keep?: boolean }>();
+const opts = program.opts<{ limit?: string; methods: string; kmerModel?: string; keep?: boolean }>();
 const methods = opts.methods.split(',').map((m) => m.trim());
 
 async function until<T>(label: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 1_800_000): Promise<T> {
@@ -64,7 +65,7 @@ const stages = await startStages(
 );
 const producer = new TopicProducer();
 try {
-  const kmer = await withQueryPool(async (pool) => (await createEmbeddingConfig(pool, recipeFromInput({}), { active: true })).row, db.url);
+  const kmer = await withQueryPool(async (pool) => (await createEmbeddingConfig(pool, recipeFromInput(opts.kmerModel ? { model: opts.kmerModel } : {}), { active: true })).row, db.url);
   const tLoad = Date.now();
   await produce(oboRun(inputs.obo, { version: FLAT_OBO_VERSION }), { producer, namespace: ns.namespace, progress: null });
   await until('the flat release', () => q<{ n: number }>('SELECT count(*)::int AS n FROM go_term'), (r) => r[0]!.n === inputs.terms);
