@@ -22,6 +22,10 @@ class FaissThread {
   private nextId = 1;
 
   private start(): Worker {
+    // libgomp (faiss's OpenMP) reads this when the binding loads, in this worker: its default
+    // spins idle threads, which cost a flat search ~5x on a loaded 2-core machine
+    // (bench/RESULTS.md); a user's own setting wins
+    process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
     const worker = new Worker(new URL('./search-worker.js', import.meta.url));
     worker.unref();
     worker.on('message', (reply: { id: number; error?: string }) => {
