@@ -62,7 +62,7 @@ async function catalogue(pool: DatabasePool) {
 
 const TABLES = [
   'annotation_set', 'embedding_config', 'evaluation_known', 'evaluation_result', 'evaluation_set', 'evaluation_target', 'go_prediction', 'go_term',
-  'go_term_edge_pending', 'go_term_relationship', 'job', 'job_event', 'job_progress_item', 'ontology_snapshot', 'prediction_set', 'protein',
+  'go_term_edge_pending', 'go_term_relationship', 'job', 'job_event', 'job_progress_item', 'ontology_snapshot', 'prediction_pending', 'prediction_query', 'prediction_set', 'protein',
   'protein_go_annotation', 'protein_uniprot_metadata', 'query_set', 'query_set_entry', 'query_set_entry_pending',
   'schema_migrations', 'sequence', 'sequence_embedding', 'sink_offsets', 'taxonomy',
 ];
@@ -103,6 +103,11 @@ const KEY_COLUMNS: Record<string, Record<string, string>> = {
   },
   query_set: { id: 'uuid!', name: 'text!', description: 'text', created_at: 'timestamptz!' },
   query_set_entry: { id: 'int8!', query_set_id: 'uuid!', accession: 'text!', sequence_id: 'int8!', created_at: 'timestamptz!' },
+  prediction_pending: { prediction_set_id: 'uuid!', protein_accession: 'text!', sequence_md5: 'bpchar!', job_id: 'uuid!', requested_at: 'timestamptz!' },
+  prediction_query: {
+    prediction_set_id: 'uuid!', protein_accession: 'text!', sequence_md5: 'bpchar!', status: 'text!', reason: 'text', neighbours: 'int4!', terms: 'int4!',
+    predicted_at: 'timestamptz!',
+  },
   prediction_set: {
     id: 'uuid!', embedding_config_id: 'uuid', annotation_set_id: 'uuid', ontology_snapshot_id: 'uuid!', query_set_id: 'uuid',
     limit_per_entry: 'int4', distance_threshold: 'float8', meta: 'jsonb!', job_id: 'uuid', created_at: 'timestamptz!', kind: 'text!', name: 'text',
@@ -218,6 +223,8 @@ t.test('up, down, up: the full schema, then nothing, then the same schema again'
       { constraint: 'prediction_set_knn_recipe_check' }, 'a knn set without embedding config, annotation set and k is refused');
     t.match(await refusal(pool.query(sql.unsafe`INSERT INTO prediction_set (ontology_snapshot_id, kind) VALUES (${snapshot}, 'other')`)),
       { constraint: 'prediction_set_kind_check' }, 'an unknown kind is refused');
+    t.match(await refusal(pool.query(sql.unsafe`INSERT INTO prediction_set (ontology_snapshot_id, kind) VALUES (${snapshot}, 'identity')`)),
+      { constraint: 'prediction_set_identity_recipe_check' }, 'an identity set without annotation set and k is refused');
     const imported = await pool.oneFirst(sql.unsafe`INSERT INTO prediction_set (ontology_snapshot_id, kind, name) VALUES (${snapshot}, 'imported', 'p') RETURNING id`);
     const term = await pool.oneFirst(sql.unsafe`INSERT INTO go_term (ontology_snapshot_id, go_id) VALUES (${snapshot}, 'GO:1') RETURNING id`);
     await pool.query(sql.unsafe`INSERT INTO go_prediction (prediction_set_id, protein_accession, go_term_id, score) VALUES (${imported}, 'P1', ${term}, 0.5)`);
