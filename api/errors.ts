@@ -1,15 +1,20 @@
 // How failures become HTTP answers: every error body is
-// { error: PROTEA_ERR_..., message, hint } (plus the parameter at fault when
-// there is one). Bad input is a 4xx naming the parameter; only what the client
-// cannot fix is a 5xx, and those are logged with their stack.
+// { error: HTTP reason phrase, code: PROTEA_ERR_..., message, hint } (plus the
+// parameter at fault when there is one), Fastify's own shape with the
+// project's stable codes. Bad input is a 4xx naming the parameter; only what
+// the client cannot fix is a 5xx, and those are logged with their stack.
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CATALOGUE, ProteaError, classify, type ErrorName } from '../lib/errors.js';
 import { parameterHint } from './params.js';
 
-const API_HINT = 'The routes are GET /health, /metrics, /jobs[?status=&limit=], /jobs/ID, /evaluation-sets[?limit=], /evaluation-sets/ID[/results|/ground-truth|/plot.svg], /evaluation-results/ID[.tsv|/plot.svg].';
+const API_HINT = 'The routes and their parameters are listed at GET /openapi.json (readable at /docs).';
 
 export interface ErrorBody {
-  error: `PROTEA_ERR_${ErrorName}`;
+  /** the HTTP reason phrase of the status, e.g. "Not Found" */
+  error: string;
+  /** the stable code (README, Error codes) */
+  code: `PROTEA_ERR_${ErrorName}`;
   message: string;
   hint: string;
   /** the path or query parameter at fault, when there is one */
@@ -21,8 +26,10 @@ export function httpStatus(err: ProteaError): number {
   return CATALOGUE[err.key].http;
 }
 
+export const reason = (status: number): string => STATUS_CODES[status] ?? 'Error';
+
 export function errorBody(err: ProteaError): ErrorBody {
-  const body: ErrorBody = { error: err.code, message: err.message, hint: err.hint };
+  const body: ErrorBody = { error: reason(httpStatus(err)), code: err.code, message: err.message, hint: err.hint };
   if (typeof err.context.field === 'string') body.parameter = err.context.field;
   return body;
 }
@@ -36,6 +43,9 @@ export function notFound(what: string, id: string, hint: string): ProteaError {
 export function badParameter(name: string, message: string, hint?: string): ProteaError {
   return new ProteaError('USAGE', message, { field: name, hint: hint ?? parameterHint(name) ?? API_HINT });
 }
+
+/** Statuses of Fastify's and its plugins' own errors that have a code of their own. */
+const FASTIFY_4XX: Record<number, ErrorName> = { 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 413: 'PAYLOAD_TOO_LARGE', 429: 'RATE_LIMITED' };
 
 interface ValidationItem {
   keyword: string;
@@ -72,6 +82,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: Pro
     // an unexpected failure's text is for the log, not for clients
     if (err.key === 'INTERNAL') body.message = `internal error while serving ${request.method} ${request.url.split('?')[0]} (request ${request.id}); the server log has the details`;
   }
+  if (status === 401) void reply.header('www-authenticate', 'Bearer realm="protea"');
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }
 
@@ -80,12 +91,17 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err.validation) return sendError(request, reply, validationError(err, request));
     if (err instanceof ProteaError) return sendError(request, reply, err);
-    // Fastify's own 4xx (malformed URL, unsupported media type, body too large ...): the client's to fix.
+    // Fastify's and its plugins' own 4xx (malformed URL, unsupported media type, body too large ...): the client's to fix.
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(err.statusCode).type('application/json; charset=utf-8').send({ error: 'PROTEA_ERR_USAGE', message: err.message, hint: API_HINT } satisfies ErrorBody);
+      const key: ErrorName = FASTIFY_4XX[err.statusCode] ?? 'USAGE';
+      const e = new ProteaError(key, err.message, key === 'USAGE' ? { hint: API_HINT } : {});
+      return reply.code(err.statusCode).type('application/json; charset=utf-8').send({ ...errorBody(e), error: reason(err.statusCode) } satisfies ErrorBody);
     }
     const classified = classify(err, { component: 'api' });
     const sqlstate = classified.context.sqlstate;
+    if (sqlstate === '57014' || err.name === 'StatementTimeoutError') {
+      return sendError(request, reply, new ProteaError('QUERY_TIMEOUT', `the query of ${request.method} ${request.url.split('?')[0]} ran past the API's statement timeout and was cancelled`, {}, { cause: err }));
+    }
     if (sqlstate === '42P01' || sqlstate === '42703') {
       // undefined table or column: the database is behind this build's migrations, not a bug in the request
       return sendError(request, reply, new ProteaError('DB_UNAVAILABLE', `the database schema is not up to date: ${classified.message}`, { hint: 'Run `protea db migrate` against PROTEA_DB_URL of the API process.' }, { cause: err }));
@@ -95,7 +111,8 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0];
     return reply.code(404).type('application/json; charset=utf-8').send({
-      error: 'PROTEA_ERR_NOT_FOUND',
+      error: reason(404),
+      code: 'PROTEA_ERR_NOT_FOUND',
       message: `no route ${request.method} ${path}`,
       hint: API_HINT,
     } satisfies ErrorBody);

@@ -18,6 +18,7 @@ export const PARAMETERS = {
   format: { type: 'string', enum: ['json', 'tsv'], default: 'json', description: 'format: json (default) or tsv (the best rows, tab-separated)' },
   best: { type: 'string', enum: ['f', 's', 'f_w', 's_w'], default: 'f', description: 'best: which optimum the TSV rows are: f (maximum F, default), s (minimum S), f_w or s_w (their information-accretion weighted twins)' },
   evaluationSetId: { type: 'string', pattern: UUID_PATTERN, description: 'evaluation_set_id: a UUID of an evaluation set (GET /evaluation-sets)' },
+  after: { type: 'string', minLength: 1, maxLength: 400, pattern: '^[A-Za-z0-9_-]+$', description: 'after: the `next` cursor of the previous page, sent back unchanged' },
   predictionSetId: { type: 'string', pattern: UUID_PATTERN, description: 'prediction_set_id: a UUID of a prediction set' },
 } as const;
 

@@ -1,35 +1,99 @@
-// The HTTP API (Fastify): jobs, evaluation sets and results, plots, health and
-// metrics. buildApi makes the instance without listening, so tests drive it
-// with inject() and `protea api` listens on PROTEA_API_HOST:PROTEA_API_PORT.
+// The HTTP API (Fastify): jobs, predictions, proteins, reference data,
+// evaluation results, health and metrics. buildApi makes the instance without
+// listening, so tests drive it with inject() and `protea api` listens on
+// PROTEA_API_HOST:PROTEA_API_PORT. Cross-cutting rules live here: the OpenAPI
+// document, CORS, the write guard (tokens, rate limit, audit log) and errors.
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { config, type Config } from '../lib/config.js';
 import type { DatabasePool } from '../lib/db.js';
+import { describeCluster } from '../lib/kafka-client.js';
 import { logger as projectLogger } from '../lib/log.js';
+import { parseTokens, type ApiToken } from './auth.js';
 import { installErrorHandling } from './errors.js';
+import { registerOpenApi } from './openapi.js';
+import { registerAuditRoutes } from './routes/audit.js';
 import { registerEvaluationRoutes } from './routes/evaluation.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
+import { installWriteGuard, writeRateKey } from './writes.js';
 
 export interface ApiOptions {
   /** the query pool the routes read from; the caller owns it (and ends it after close()) */
   db: DatabasePool;
   /** the pino logger; default lib/log.ts's, component 'api' */
   logger?: FastifyBaseLogger;
+  /** settings; default config() (PROTEA_* environment) */
+  settings?: Partial<Pick<Config, 'apiTokens' | 'apiCorsOrigins' | 'apiWriteRateLimit' | 'apiUploadMaxBytes' | 'kafkaBrokers' | 'registryUrl'>>;
+  /** readiness probes; default: Kafka describeCluster and the registry's /subjects */
+  probeKafka?: () => Promise<unknown>;
+  probeRegistry?: () => Promise<unknown>;
+}
+
+/** What the route modules get: the pool, the settings in force and the probes. */
+export interface ApiDependencies {
+  db: DatabasePool;
+  settings: Pick<Config, 'apiTokens' | 'apiCorsOrigins' | 'apiWriteRateLimit' | 'apiUploadMaxBytes' | 'kafkaBrokers' | 'registryUrl'>;
+  tokens: readonly ApiToken[];
+  probeKafka: () => Promise<unknown>;
+  probeRegistry: () => Promise<unknown>;
+}
+
+function corsOrigin(raw: string): boolean | string | string[] {
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0) return false;
+  if (list.includes('*')) return '*';
+  return list;
 }
 
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
+  const cfg = config();
+  const settings = {
+    apiTokens: options.settings?.apiTokens ?? cfg.apiTokens,
+    apiCorsOrigins: options.settings?.apiCorsOrigins ?? cfg.apiCorsOrigins,
+    apiWriteRateLimit: options.settings?.apiWriteRateLimit ?? cfg.apiWriteRateLimit,
+    apiUploadMaxBytes: options.settings?.apiUploadMaxBytes ?? cfg.apiUploadMaxBytes,
+    kafkaBrokers: options.settings?.kafkaBrokers ?? cfg.kafkaBrokers,
+    registryUrl: options.settings?.registryUrl ?? cfg.registryUrl,
+  };
+  const deps: ApiDependencies = {
+    db: options.db,
+    settings,
+    tokens: parseTokens(settings.apiTokens),
+    probeKafka: options.probeKafka ?? (() => describeCluster({ brokers: settings.kafkaBrokers })),
+    probeRegistry:
+      options.probeRegistry ??
+      (async () => {
+        const res = await fetch(`${settings.registryUrl}/subjects`, { signal: AbortSignal.timeout(2000) });
+        await res.body?.cancel();
+        if (!res.ok) throw Object.assign(new Error(`the registry answered ${res.status} to GET /subjects`), { status: res.status >= 500 ? res.status : 503 });
+      }),
+  };
   const app = Fastify({
     loggerInstance: options.logger ?? projectLogger('api'),
     // Unknown query parameters are an error (a misspelt ?categroy= must not be
     // silently ignored), and strings are coerced to the schema's integers and booleans.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
-    // ids are UUIDs; longer path segments are not ours
+    // ids are UUIDs and accessions; longer path segments are not ours
     routerOptions: { maxParamLength: 200 },
   });
   installErrorHandling(app);
+  await registerOpenApi(app);
+  await app.register(cors, { origin: corsOrigin(settings.apiCorsOrigins), methods: ['GET', 'HEAD', 'POST'], exposedHeaders: ['retry-after'] });
+  // before the rate limiter: it marks write routes, which the limiter then limits
+  installWriteGuard(app, deps);
+  await app.register(rateLimit, {
+    global: false,
+    max: Math.max(1, settings.apiWriteRateLimit),
+    timeWindow: 60_000,
+    keyGenerator: writeRateKey,
+  });
   registerMetricsRoutes(app);
-  registerHealthRoutes(app, options.db);
-  registerJobRoutes(app, options.db);
-  registerEvaluationRoutes(app, options.db);
+  registerHealthRoutes(app, deps);
+  registerJobRoutes(app, deps.db);
+  registerEvaluationRoutes(app, deps.db);
+  registerAuditRoutes(app, deps);
   return app;
 }

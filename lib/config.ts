@@ -38,6 +38,11 @@ export const SETTINGS = {
   metricsPort: { env: 'PROTEA_METRICS_PORT', kind: 'int', default: '9464', doc: 'Port of the Prometheus /metrics endpoint of `protea pipeline` (0 = off).' },
   apiHost: { env: 'PROTEA_API_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address `protea api` listens on (0.0.0.0 to serve other hosts).' },
   apiPort: { env: 'PROTEA_API_PORT', kind: 'int', default: '3000', doc: 'Port of the HTTP API (`protea api`).' },
+  apiTokens: { env: 'PROTEA_API_TOKENS', kind: 'string', default: '', doc: 'Bearer tokens of the API\'s writes, comma-separated `name:secret` (writes) or `name:secret:admin` (writes and GET /audit); the name is what the audit log records, the secret at least 16 characters. Unset: writes are off and say so.' },
+  apiCorsOrigins: { env: 'PROTEA_API_CORS_ORIGINS', kind: 'string', default: '', doc: 'Origins allowed to call the API from a browser (CORS), comma-separated, or `*` for any; unset: no CORS headers.' },
+  apiWriteRateLimit: { env: 'PROTEA_API_WRITE_RATE_LIMIT', kind: 'int', default: '30', doc: 'Writes per minute per token (per client address without one) before the API answers 429.' },
+  apiUploadMaxBytes: { env: 'PROTEA_API_UPLOAD_MAX_BYTES', kind: 'int', default: '104857600', doc: 'Largest FASTA upload POST /query-sets accepts, in bytes (413 beyond).' },
+  apiStatementTimeoutMs: { env: 'PROTEA_API_STATEMENT_TIMEOUT_MS', kind: 'int', default: '15000', doc: 'PostgreSQL statement timeout of the API\'s queries, in milliseconds (a query past it is cancelled and answered 503).' },
   retryMaxAttempts: { env: 'PROTEA_RETRY_MAX_ATTEMPTS', kind: 'int', default: '10', doc: 'Attempts in all (the first included) of a stage step that fails with a retry-disposition error, before the stage gives the batch back.' },
   retryInitialDelayMs: { env: 'PROTEA_RETRY_INITIAL_DELAY_MS', kind: 'int', default: '200', doc: 'Backoff before the second attempt; it doubles per attempt, with jitter (a delay is drawn between half and all of it).' },
   retryMaxDelayMs: { env: 'PROTEA_RETRY_MAX_DELAY_MS', kind: 'int', default: '5000', doc: 'Cap of one backoff delay.' },
@@ -74,6 +79,11 @@ export interface Config {
   readonly metricsPort: number;
   readonly apiHost: string;
   readonly apiPort: number;
+  readonly apiTokens: string;
+  readonly apiCorsOrigins: string;
+  readonly apiWriteRateLimit: number;
+  readonly apiUploadMaxBytes: number;
+  readonly apiStatementTimeoutMs: number;
   readonly retryMaxAttempts: number;
   readonly retryInitialDelayMs: number;
   readonly retryMaxDelayMs: number;

@@ -10,9 +10,13 @@ import { logger } from './log.js';
 export { sql };
 export type { CommonQueryMethods, DatabasePool };
 
-export async function createQueryPool(url: string = config().dbUrl, options: { maximumPoolSize?: number } = {}): Promise<DatabasePool> {
+export async function createQueryPool(url: string = config().dbUrl, options: { maximumPoolSize?: number; statementTimeoutMs?: number } = {}): Promise<DatabasePool> {
   try {
-    return await createPool(url, { maximumPoolSize: options.maximumPoolSize ?? 10, captureStackTrace: false });
+    return await createPool(url, {
+      maximumPoolSize: options.maximumPoolSize ?? 10,
+      captureStackTrace: false,
+      ...(options.statementTimeoutMs ? { statementTimeout: options.statementTimeoutMs } : {}),
+    });
   } catch (err) {
     throw classify(err, { component: 'postgresql', hint: `Could not connect to ${redact(url)}: start the stack (protea stack up) or fix PROTEA_DB_URL.` });
   }

@@ -73,6 +73,12 @@ export const CATALOGUE = {
   EVALUATION_INPUT_INVALID: entry('fatal', 400, 'Fix the line named in the message: ground truth is `target<TAB>term`, predictions `target<TAB>term<TAB>score` with 0 <= score <= 1, IA `term<TAB>ia`.'),
   EVALUATION_EMPTY: entry('fatal', 500, 'Nothing to score: check that the two annotation sets differ in experimental annotations and share an ontology release.'),
   USAGE: entry('fatal', 400, 'See --help of the command.'),
+  UNAUTHORIZED: entry('fatal', 401, 'Send a token of PROTEA_API_TOKENS as `Authorization: Bearer SECRET` (README, HTTP API: tokens).'),
+  FORBIDDEN: entry('fatal', 403, 'The token is valid but may not do this: GET /audit needs a token marked `:admin` in PROTEA_API_TOKENS.'),
+  WRITES_DISABLED: entry('fatal', 403, 'The API has no tokens, so its writes are off: set PROTEA_API_TOKENS (e.g. `me:SECRET-OF-16+-CHARS`) for `protea api` and send `Authorization: Bearer SECRET`.'),
+  RATE_LIMITED: entry('retry', 429, 'Too many writes in a minute from this token (PROTEA_API_WRITE_RATE_LIMIT): wait for the Retry-After seconds and send again.'),
+  PAYLOAD_TOO_LARGE: entry('fatal', 413, 'The upload is larger than PROTEA_API_UPLOAD_MAX_BYTES: split the FASTA, or raise the limit of the API process.'),
+  QUERY_TIMEOUT: entry('retry', 503, 'The query ran past PROTEA_API_STATEMENT_TIMEOUT_MS and was cancelled: narrow it (filters, a smaller limit) or raise the limit of the API process.'),
   ALIGNMENT_FAILED: entry('fatal', 500, 'The aligner failed: a worker died, or a very long pair ran out of memory for its traceback (about 4 bytes per cell); see the cause.'),
   INTERNAL: entry('fatal', 500, 'This is a bug; please report it with the log.'),
 } as const satisfies Record<string, CatalogueEntry>;

@@ -46,7 +46,7 @@ The database is PROTEA_DB_URL; logs (pino JSON lines) go to stderr.`,
       const host = opts.host ?? cfg.apiHost;
       const port = opts.port === undefined ? cfg.apiPort : parsePort(opts.port);
       const log = logger('api');
-      const db = await createQueryPool(cfg.dbUrl);
+      const db = await createQueryPool(cfg.dbUrl, { statementTimeoutMs: cfg.apiStatementTimeoutMs });
       const app = await buildApi({ db, logger: log });
       try {
         await app.listen({ host, port });

@@ -15,7 +15,9 @@ export function registerConfig(program: Command): void {
       }
       const cfg = config() as unknown as Record<string, unknown>;
       for (const [name, s] of Object.entries(SETTINGS)) {
-        const v = cfg[name];
+        let v = cfg[name];
+        // token secrets are not printed: only their names and marks
+        if (name === 'apiTokens' && typeof v === 'string' && v) v = v.split(',').map((t) => t.trim().split(':').map((p, i) => (i === 1 ? '***' : p)).join(':')).join(',');
         console.log(`${s.env.padEnd(30)} ${Array.isArray(v) ? v.join(',') : String(v)}${process.env[s.env] ? '' : '   (default)'}`);
       }
     });

@@ -166,11 +166,11 @@ t.test('GET /evaluation-sets lists the sets newest first with their stats; GET /
   const unknown = randomUUID();
   const missing = await app.inject({ method: 'GET', url: `/evaluation-sets/${unknown}` });
   t.equal(missing.statusCode, 404);
-  t.match(json(missing), { error: 'PROTEA_ERR_NOT_FOUND', message: `no evaluation set has the id ${unknown}`, parameter: 'id' });
+  t.match(json(missing), { code: 'PROTEA_ERR_NOT_FOUND', message: `no evaluation set has the id ${unknown}`, parameter: 'id' });
   t.match(json(missing).hint, /GET \/evaluation-sets/);
   const bad = await app.inject({ method: 'GET', url: '/evaluation-sets/1234' });
   t.equal(bad.statusCode, 400);
-  t.match(json(bad), { error: 'PROTEA_ERR_USAGE', parameter: 'id' });
+  t.match(json(bad), { code: 'PROTEA_ERR_USAGE', parameter: 'id' });
   const badLimit = await app.inject({ method: 'GET', url: '/evaluation-sets?limit=zero' });
   t.equal(badLimit.statusCode, 400);
   t.equal(json(badLimit).parameter, 'limit');
@@ -198,7 +198,7 @@ t.test('GET /evaluation-sets/:id/ground-truth is the target<TAB>term TSV, filter
 
   const badCategory = await app.inject({ method: 'GET', url: `/evaluation-sets/${seeded.setId}/ground-truth?category=XK` });
   t.equal(badCategory.statusCode, 400);
-  t.match(json(badCategory), { error: 'PROTEA_ERR_USAGE', parameter: 'category', message: /query parameter "category" = "XK"/ });
+  t.match(json(badCategory), { code: 'PROTEA_ERR_USAGE', parameter: 'category', message: /query parameter "category" = "XK"/ });
   t.match(json(badCategory).hint, /NK .*LK .*PK/);
   const typo = await app.inject({ method: 'GET', url: `/evaluation-sets/${seeded.setId}/ground-truth?namespace=biological_proces` });
   t.equal(typo.statusCode, 400);
@@ -256,7 +256,7 @@ t.test('GET /evaluation-results/:id returns the stored document with its ids', a
   const unknown = randomUUID();
   const missing = await app.inject({ method: 'GET', url: `/evaluation-results/${unknown}` });
   t.equal(missing.statusCode, 404);
-  t.match(json(missing), { error: 'PROTEA_ERR_NOT_FOUND', message: `no evaluation result has the id ${unknown}` });
+  t.match(json(missing), { code: 'PROTEA_ERR_NOT_FOUND', message: `no evaluation result has the id ${unknown}` });
   const bad = await app.inject({ method: 'GET', url: '/evaluation-results/zz' });
   t.equal(bad.statusCode, 400);
   t.equal(json(bad).parameter, 'id');

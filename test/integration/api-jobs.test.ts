@@ -27,6 +27,15 @@ function capturingLogger() {
   return { log: pino({ level: 'info' }, stream), lines };
 }
 
+/** An address nothing listens on (a port just freed). */
+async function freePortUrl(): Promise<{ hostPort: string }> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return { hostPort: `127.0.0.1:${port}` };
+}
+
 async function setup(t: Test): Promise<{ url: string; db: DatabasePool; app: FastifyInstance; lines: Array<Record<string, unknown>> }> {
   const url = await freshDatabase(t, { migrate: true });
   const db = await createQueryPool(url, { maximumPoolSize: 2 });
@@ -127,12 +136,12 @@ t.test('GET /jobs/:id returns the job with its events in order; unknown ids are 
   const missing = await app.inject({ method: 'GET', url: `/jobs/${unknown}` });
   t.equal(missing.statusCode, 404);
   t.match(missing.headers['content-type'], /^application\/json/);
-  t.same(json(missing), { error: 'PROTEA_ERR_NOT_FOUND', message: `no job has the id ${unknown}`, hint: json(missing).hint, parameter: 'id' });
+  t.same(json(missing), { error: 'Not Found', code: 'PROTEA_ERR_NOT_FOUND', message: `no job has the id ${unknown}`, hint: json(missing).hint, parameter: 'id' });
   t.match(json(missing).hint, /GET \/jobs/);
 
   const bad = await app.inject({ method: 'GET', url: '/jobs/not-a-uuid' });
   t.equal(bad.statusCode, 400);
-  t.equal(json(bad).error, 'PROTEA_ERR_USAGE');
+  t.equal(json(bad).code, 'PROTEA_ERR_USAGE');
   t.equal(json(bad).parameter, 'id');
   t.match(json(bad).message, /path parameter "id" = "not-a-uuid" has the wrong format/);
   t.match(json(bad).hint, /UUID/);
@@ -152,7 +161,7 @@ t.test('bad query parameters are 400s naming the parameter, never 500s', async (
     const res = await app.inject({ method: 'GET', url });
     t.equal(res.statusCode, 400, url);
     const body = json(res);
-    t.equal(body.error, 'PROTEA_ERR_USAGE', url);
+    t.equal(body.code, 'PROTEA_ERR_USAGE', url);
     t.equal(body.parameter, parameter, `${url} names ${parameter}`);
     t.match(body.message, message, url);
     t.ok(typeof body.hint === 'string' && body.hint.length > 10, `${url} has a hint`);
@@ -161,22 +170,42 @@ t.test('bad query parameters are 400s naming the parameter, never 500s', async (
   t.match(limitHint, /positive integer up to 1000/);
   const noRoute = await app.inject({ method: 'GET', url: '/no/such/route' });
   t.equal(noRoute.statusCode, 404);
-  t.equal(json(noRoute).error, 'PROTEA_ERR_NOT_FOUND');
+  t.equal(json(noRoute).code, 'PROTEA_ERR_NOT_FOUND');
   t.match(json(noRoute).message, /no route GET \/no\/such\/route/);
 });
 
-t.test('GET /health is 200 with a reachable database and 503 once the database is gone', async (t) => {
+t.test('GET /ready names each component and is 503 once the database is gone; GET /health (liveness) stays 200', async (t) => {
   const { url, app } = await setup(t);
-  const ok = await app.inject({ method: 'GET', url: '/health' });
+  const ok = await app.inject({ method: 'GET', url: '/ready' });
   t.equal(ok.statusCode, 200);
   t.match(ok.headers['content-type'], /^application\/json/);
-  t.match(json(ok), { status: 'ok', database: 'reachable' });
+  t.match(json(ok), { status: 'ready', components: { database: { state: 'reachable' }, kafka: { state: 'reachable' }, registry: { state: 'reachable' } } });
   // the database disappears under the running API (its connections are terminated)
   await adminQuery(withDatabase(url, 'postgres'), `DROP DATABASE "${databaseName(url)}" WITH (FORCE)`);
-  const down = await app.inject({ method: 'GET', url: '/health' });
+  const down = await app.inject({ method: 'GET', url: '/ready' });
   t.equal(down.statusCode, 503);
-  t.match(json(down), { status: 'unavailable', database: 'unreachable', error: 'PROTEA_ERR_DB_UNAVAILABLE' });
+  t.match(json(down), { status: 'unavailable', error: 'Service Unavailable', code: 'PROTEA_ERR_DB_UNAVAILABLE', components: { database: { state: 'unreachable' }, kafka: { state: 'reachable' } } });
+  t.match(json(down).message, /database unreachable/);
   t.match(json(down).hint, /PROTEA_DB_URL/);
+  const live = await app.inject({ method: 'GET', url: '/health' });
+  t.equal(live.statusCode, 200, 'liveness does not depend on the database');
+  t.match(json(live), { status: 'ok' });
+});
+
+t.test('GET /ready is 503 naming Kafka and the registry when they do not answer', async (t) => {
+  const url = await freshDatabase(t, { migrate: true });
+  const db = await createQueryPool(url, { maximumPoolSize: 1 });
+  const dead = await freePortUrl();
+  const app = await buildApi({ db, logger: capturingLogger().log, settings: { kafkaBrokers: [dead.hostPort], registryUrl: `http://${dead.hostPort}/apis/ccompat/v7` } });
+  t.teardown(async () => {
+    await app.close();
+    await db.end();
+  });
+  const res = await app.inject({ method: 'GET', url: '/ready' });
+  t.equal(res.statusCode, 503);
+  const body = json(res);
+  t.match(body, { status: 'unavailable', components: { database: { state: 'reachable' }, kafka: { state: 'unreachable', code: 'PROTEA_ERR_KAFKA_UNAVAILABLE' }, registry: { state: 'unreachable', code: 'PROTEA_ERR_REGISTRY_UNAVAILABLE' } } });
+  t.match(body.message, /kafka unreachable.*registry unreachable/);
 });
 
 t.test('an unexpected error is a 500 PROTEA_ERR_INTERNAL, logged with its stack, its text kept from the client', async (t) => {
@@ -188,7 +217,7 @@ t.test('an unexpected error is a 500 PROTEA_ERR_INTERNAL, logged with its stack,
   const res = await app.inject({ method: 'GET', url: '/test-only/boom' });
   t.equal(res.statusCode, 500);
   const body = json(res);
-  t.equal(body.error, 'PROTEA_ERR_INTERNAL');
+  t.equal(body.code, 'PROTEA_ERR_INTERNAL');
   t.notMatch(body.message, /secret/);
   t.match(body.message, /internal error while serving GET \/test-only\/boom \(request req-\w+\)/);
   const logged = lines.find((l) => l.level === 50 && String(l.msg).includes('/test-only/boom'));
@@ -208,9 +237,9 @@ t.test('a database without the migrations gives 503s that say to migrate, not 50
   for (const route of ['/jobs', '/evaluation-sets', `/jobs/${randomUUID()}`]) {
     const res = await app.inject({ method: 'GET', url: route });
     t.equal(res.statusCode, 503, route);
-    t.match(json(res), { error: 'PROTEA_ERR_DB_UNAVAILABLE', message: /the database schema is not up to date: relation "\w+" does not exist/, hint: /protea db migrate/ }, route);
+    t.match(json(res), { code: 'PROTEA_ERR_DB_UNAVAILABLE', message: /the database schema is not up to date: relation "\w+" does not exist/, hint: /protea db migrate/ }, route);
   }
-  t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200, 'the database itself answers');
+  t.equal((await app.inject({ method: 'GET', url: '/ready' })).statusCode, 200, 'the database itself answers');
 });
 
 t.test('GET /metrics serves Prometheus text with the request counter and latency histogram', async (t) => {
@@ -257,7 +286,7 @@ t.test('protea api --help describes its options and routes', async (t) => {
   t.match(help.stdout, /GET \/evaluation-sets\/ID\/plot\.svg/);
 });
 
-t.test('the real protea api process answers /health over HTTP and exits 0 on SIGTERM', async (t) => {
+t.test('the real protea api process answers /ready over HTTP and exits 0 on SIGTERM', async (t) => {
   const url = await freshDatabase(t, { migrate: true });
   const db = await createQueryPool(url, { maximumPoolSize: 1 });
   await seedJobs(db);
@@ -278,9 +307,9 @@ t.test('the real protea api process answers /health over HTTP and exits 0 on SIG
   await until('the API to listen', () => stdout, (s) => s.includes('api listening') || child.exitCode !== null, { timeoutMs: 30_000, intervalMs: 100 });
   t.match(stdout, `api listening on http://127.0.0.1:${port}`, `listening (stderr: ${stderr.slice(-500)})`);
 
-  const health = await fetch(`http://127.0.0.1:${port}/health`);
+  const health = await fetch(`http://127.0.0.1:${port}/ready`);
   t.equal(health.status, 200);
-  t.match(await health.json(), { status: 'ok', database: 'reachable' });
+  t.match(await health.json(), { status: 'ready', components: { database: { state: 'reachable' } } });
   const job = await fetch(`http://127.0.0.1:${port}/jobs/${JOBS[0]!.id}`);
   t.equal(job.status, 200);
   t.equal(((await job.json()) as { events: unknown[] }).events.length, 3, 'the seeded job with its events over real HTTP');

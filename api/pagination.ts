@@ -1,0 +1,42 @@
+// Keyset pagination: a page answers `next`, an opaque cursor (base64url of the
+// last row's sort key), which the client sends back as `?after=`. Rows are
+// never skipped or repeated when others are inserted between pages, and deep
+// pages cost what the first one does (no OFFSET).
+import { badParameter } from './errors.js';
+
+export type CursorKey = readonly (string | number)[];
+
+export function encodeCursor(key: CursorKey): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+/**
+ * The sort key of `?after=`, checked against the shape the route expects
+ * (`kinds`: one 'string' or 'number' per key column); a 400 naming `after`
+ * otherwise.
+ */
+export function decodeCursor(raw: string | undefined, kinds: readonly ('string' | 'number')[]): CursorKey | undefined {
+  if (raw === undefined) return undefined;
+  const bad = () => badParameter('after', `query parameter "after" = ${JSON.stringify(raw.slice(0, 80))} is not a cursor of this list`, 'after: the `next` value of the previous page, sent back unchanged');
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+  } catch {
+    throw bad();
+  }
+  if (!Array.isArray(key) || key.length !== kinds.length) throw bad();
+  key.forEach((v, i) => {
+    if (typeof v !== kinds[i] || (typeof v === 'number' && !Number.isFinite(v)) || (typeof v === 'string' && v.length > 200)) throw bad();
+  });
+  return key as CursorKey;
+}
+
+/**
+ * A page from `limit + 1` rows fetched in order: the first `limit`, and the
+ * cursor of the last of them when more rows follow.
+ */
+export function page<T>(rows: readonly T[], limit: number, keyOf: (row: T) => CursorKey): { items: T[]; next: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, next: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null };
+}
