@@ -94,8 +94,12 @@ async function main() {
       }
     }
 
-    // HNSW vs exact on one size
+    // HNSW vs exact on one size (--hnsw 0x0 skips it)
     const [hn, hd] = HNSW;
+    const hnswRows: { ef: number; recall: number; ms: number; speedup: number }[] = [];
+    let hnswBuild = 0;
+    let exactMs = 0;
+    if (hn > 0 && hd > 0) {
     const gen = generator(hd, SEED + 7 * hd);
     const queries = gen(QUERIES);
     const exact = await ReferenceIndex.fromVectors({ batches: batchesOf(gen, hn), entries: hn, dim: hd, metric: 'cosine', kind: 'flat', cacheDir: dir });
@@ -103,10 +107,10 @@ async function main() {
     genAgain(QUERIES); // same stream: the same vectors as the flat index
     const h0 = performance.now();
     const hnsw = await ReferenceIndex.fromVectors({ batches: batchesOf(genAgain, hn), entries: hn, dim: hd, metric: 'cosine', kind: 'hnsw', cacheDir: dir });
-    const hnswBuild = (performance.now() - h0) / 1000;
+    hnswBuild = (performance.now() - h0) / 1000;
     err(`hnsw ${hn} x ${hd}: built in ${hnswBuild.toFixed(1)} s`);
     const ex = await timePool(pool, exact, queries, hd);
-    const hnswRows: { ef: number; recall: number; ms: number; speedup: number }[] = [];
+    exactMs = ex.ms;
     for (const ef of EF) {
       const h = await timePool(pool, hnsw, queries, hd, { efSearch: ef });
       let found = 0;
@@ -119,6 +123,7 @@ async function main() {
         }
       }
       hnswRows.push({ ef, recall: found / (QUERIES * K), ms: h.ms, speedup: ex.ms / h.ms });
+    }
     }
 
     // bare faiss on the same batches, in this thread, once the faiss thread is gone
@@ -144,7 +149,8 @@ async function main() {
       }
       console.log(`| ${r.n.toLocaleString('en')} | ${r.dim} | ${r.qps.toFixed(0)} | ${r.ms.toFixed(0)} | ${bare.toFixed(0)} | ${((r.ms / bare - 1) * 100).toFixed(1)}% |`);
     }
-    console.log(`\nHNSW32 (${hn.toLocaleString('en')} x ${hd}, built in ${hnswBuild.toFixed(1)} s) vs exact (${ex.ms.toFixed(0)} ms for ${QUERIES} queries): recall@${K}, speed-up (targets >= 0.99 at >= 5x)\n`);
+    if (hnswRows.length === 0) return;
+    console.log(`\nHNSW32 (${hn.toLocaleString('en')} x ${hd}, built in ${hnswBuild.toFixed(1)} s) vs exact (${exactMs.toFixed(0)} ms for ${QUERIES} queries): recall@${K}, speed-up (targets >= 0.99 at >= 5x)\n`);
     console.log('| efSearch | recall@10 | ms | speed-up |');
     console.log('|---|---|---|---|');
     for (const h of hnswRows) console.log(`| ${h.ef} | ${h.recall.toFixed(4)} | ${h.ms.toFixed(0)} | ${h.speedup.toFixed(1)}x |`);

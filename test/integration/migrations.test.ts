@@ -61,7 +61,7 @@ async function catalogue(pool: DatabasePool) {
 }
 
 const TABLES = [
-  'annotation_set', 'embedding_config', 'evaluation_known', 'evaluation_result', 'evaluation_set', 'evaluation_target', 'go_prediction', 'go_term',
+  'annotation_set', 'api_audit', 'embedding_config', 'evaluation_known', 'evaluation_result', 'evaluation_set', 'evaluation_target', 'go_prediction', 'go_term',
   'go_term_edge_pending', 'go_term_relationship', 'job', 'job_event', 'job_progress_item', 'ontology_snapshot', 'prediction_pending', 'prediction_query', 'prediction_set', 'protein',
   'protein_go_annotation', 'protein_uniprot_metadata', 'query_set', 'query_set_entry', 'query_set_entry_pending',
   'schema_migrations', 'sequence', 'sequence_embedding', 'sink_offsets', 'taxonomy',
