@@ -13,11 +13,17 @@ import { logger as projectLogger } from '../lib/log.js';
 import { parseTokens, type ApiToken } from './auth.js';
 import { installErrorHandling } from './errors.js';
 import { registerOpenApi } from './openapi.js';
+import { registerAnnotationSetRoutes } from './routes/annotation-sets.js';
 import { registerAuditRoutes } from './routes/audit.js';
+import { registerEmbeddingConfigRoutes } from './routes/embedding-configs.js';
 import { registerEvaluationRoutes } from './routes/evaluation.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
+import { registerOntologySnapshotRoutes } from './routes/ontology-snapshots.js';
+import { registerPredictionSetRoutes } from './routes/prediction-sets.js';
+import { registerProteinRoutes } from './routes/proteins.js';
+import { registerQuerySetRoutes } from './routes/query-sets.js';
 import { installWriteGuard, writeRateKey } from './writes.js';
 
 export interface ApiOptions {
@@ -26,7 +32,7 @@ export interface ApiOptions {
   /** the pino logger; default lib/log.ts's, component 'api' */
   logger?: FastifyBaseLogger;
   /** settings; default config() (PROTEA_* environment) */
-  settings?: Partial<Pick<Config, 'apiTokens' | 'apiCorsOrigins' | 'apiWriteRateLimit' | 'apiUploadMaxBytes' | 'kafkaBrokers' | 'registryUrl'>>;
+  settings?: Partial<Pick<Config, 'apiTokens' | 'apiCorsOrigins' | 'apiWriteRateLimit' | 'apiUploadMaxBytes' | 'kafkaBrokers' | 'registryUrl' | 'apiSubgraphMaxNodes'>>;
   /** readiness probes; default: Kafka describeCluster and the registry's /subjects */
   probeKafka?: () => Promise<unknown>;
   probeRegistry?: () => Promise<unknown>;
@@ -35,7 +41,7 @@ export interface ApiOptions {
 /** What the route modules get: the pool, the settings in force and the probes. */
 export interface ApiDependencies {
   db: DatabasePool;
-  settings: Pick<Config, 'apiTokens' | 'apiCorsOrigins' | 'apiWriteRateLimit' | 'apiUploadMaxBytes' | 'kafkaBrokers' | 'registryUrl'>;
+  settings: Pick<Config, 'apiTokens' | 'apiCorsOrigins' | 'apiWriteRateLimit' | 'apiUploadMaxBytes' | 'kafkaBrokers' | 'registryUrl' | 'apiSubgraphMaxNodes'>;
   tokens: readonly ApiToken[];
   probeKafka: () => Promise<unknown>;
   probeRegistry: () => Promise<unknown>;
@@ -57,6 +63,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     apiUploadMaxBytes: options.settings?.apiUploadMaxBytes ?? cfg.apiUploadMaxBytes,
     kafkaBrokers: options.settings?.kafkaBrokers ?? cfg.kafkaBrokers,
     registryUrl: options.settings?.registryUrl ?? cfg.registryUrl,
+    apiSubgraphMaxNodes: options.settings?.apiSubgraphMaxNodes ?? cfg.apiSubgraphMaxNodes,
   };
   const deps: ApiDependencies = {
     db: options.db,
@@ -95,5 +102,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   registerJobRoutes(app, deps.db);
   registerEvaluationRoutes(app, deps.db);
   registerAuditRoutes(app, deps);
+  registerPredictionSetRoutes(app, deps.db);
+  registerProteinRoutes(app, deps.db);
+  registerEmbeddingConfigRoutes(app, deps.db);
+  registerAnnotationSetRoutes(app, deps.db);
+  registerOntologySnapshotRoutes(app, deps.db, deps.settings);
+  registerQuerySetRoutes(app, deps.db);
   return app;
 }

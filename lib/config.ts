@@ -43,6 +43,7 @@ export const SETTINGS = {
   apiWriteRateLimit: { env: 'PROTEA_API_WRITE_RATE_LIMIT', kind: 'int', default: '30', doc: 'Writes per minute per token (per client address without one) before the API answers 429.' },
   apiUploadMaxBytes: { env: 'PROTEA_API_UPLOAD_MAX_BYTES', kind: 'int', default: '104857600', doc: 'Largest FASTA upload POST /query-sets accepts, in bytes (413 beyond).' },
   apiStatementTimeoutMs: { env: 'PROTEA_API_STATEMENT_TIMEOUT_MS', kind: 'int', default: '15000', doc: 'PostgreSQL statement timeout of the API\'s queries, in milliseconds (a query past it is cancelled and answered 503).' },
+  apiSubgraphMaxNodes: { env: 'PROTEA_API_SUBGRAPH_MAX_NODES', kind: 'int', default: '2000', doc: 'Most terms GET /ontology-snapshots/ID/subgraph answers (the GO ids asked and all their ancestors); a larger subgraph is refused with 400: ask for fewer terms.' },
   retryMaxAttempts: { env: 'PROTEA_RETRY_MAX_ATTEMPTS', kind: 'int', default: '10', doc: 'Attempts in all (the first included) of a stage step that fails with a retry-disposition error, before the stage gives the batch back.' },
   retryInitialDelayMs: { env: 'PROTEA_RETRY_INITIAL_DELAY_MS', kind: 'int', default: '200', doc: 'Backoff before the second attempt; it doubles per attempt, with jitter (a delay is drawn between half and all of it).' },
   retryMaxDelayMs: { env: 'PROTEA_RETRY_MAX_DELAY_MS', kind: 'int', default: '5000', doc: 'Cap of one backoff delay.' },
@@ -84,6 +85,7 @@ export interface Config {
   readonly apiWriteRateLimit: number;
   readonly apiUploadMaxBytes: number;
   readonly apiStatementTimeoutMs: number;
+  readonly apiSubgraphMaxNodes: number;
   readonly retryMaxAttempts: number;
   readonly retryInitialDelayMs: number;
   readonly retryMaxDelayMs: number;

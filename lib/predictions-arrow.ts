@@ -19,9 +19,16 @@ function typeOf(kind: ColumnKind): DataType {
   }
 }
 
-export function predictionsSchema(metadata: ReadonlyMap<string, string>): Schema {
+/** A column an Arrow stream adds before EXPORT_COLUMNS (its value is the record's property of that name). */
+export interface ExtraColumn {
+  name: string;
+  kind: ColumnKind;
+  nullable: boolean;
+}
+
+export function predictionsSchema(metadata: ReadonlyMap<string, string>, extraColumns: readonly ExtraColumn[] = []): Schema {
   return new Schema(
-    EXPORT_COLUMNS.map((c) => new Field(c.name, typeOf(c.kind), c.nullable)),
+    [...extraColumns, ...EXPORT_COLUMNS].map((c) => new Field(c.name, typeOf(c.kind), c.nullable)),
     new Map(metadata),
   );
 }
@@ -71,8 +78,9 @@ export class PredictionsArrowStream {
   constructor(
     metadata: ReadonlyMap<string, string>,
     private readonly batchRows = 8192,
+    extraColumns: readonly ExtraColumn[] = [],
   ) {
-    this.schema = predictionsSchema(metadata);
+    this.schema = predictionsSchema(metadata, extraColumns);
     this.writer.reset(this.sink, this.schema);
   }
 

@@ -79,7 +79,7 @@ function proteinFilter(filter: RowFilter) {
  * instead of buffering the set. An error thrown by `onRow` ends the stream and
  * is the one reported.
  */
-async function consume<T>(db: DatabasePool, query: Parameters<DatabasePool['stream']>[0], onRow: (row: T) => void | Promise<void>): Promise<void> {
+export async function consume<T>(db: DatabasePool, query: Parameters<DatabasePool['stream']>[0], onRow: (row: T) => void | Promise<void>): Promise<void> {
   let consuming: Promise<void> | undefined;
   const streaming = db.stream(query, (stream) => {
     consuming = (async () => {

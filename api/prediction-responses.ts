@@ -1,0 +1,172 @@
+// The answer of the two prediction routes (GET /prediction-sets/ID/predictions,
+// GET /proteins/ACCESSION/predictions) in the negotiated format: a JSON page
+// (keyset cursor), CAFA TSV lines or an Arrow IPC stream. TSV and Arrow stream
+// the whole filtered result from a server-side cursor; each write waits for
+// the client when its socket pushes back, so memory stays at one batch.
+import { PassThrough } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { DatabasePool } from '../lib/db.js';
+import { cafaLine } from '../lib/prediction-formats.js';
+import { PredictionsArrowStream } from '../lib/predictions-arrow.js';
+import {
+  predictionRowsPage,
+  streamFullPredictionRows,
+  streamTermScores,
+  topPredictionsPage,
+  type GroupBy,
+  type PredictionFilter,
+  type PredictionRow,
+  type RowKey,
+  type TopKey,
+} from '../lib/queries/predictions.js';
+import { isUuid } from '../lib/queries/annotation-sets.js';
+import { badParameter } from './errors.js';
+import { decodeCursor, page } from './pagination.js';
+import { MEDIA_TYPE, checkPaging, negotiateFormat, parseAspect, type ReadFormat } from './read-formats.js';
+import { READ_DEFAULT_LIMIT } from './read-schemas.js';
+
+export interface PredictionQuery {
+  format?: ReadFormat;
+  limit?: number;
+  after?: string;
+  protein?: string;
+  aspect?: string;
+  min_score?: number;
+  go_id?: string;
+  top?: number;
+  prediction_set_id?: string;
+}
+
+/** The aspect letter of ?aspect=, or a 400 naming it. */
+export function aspectOf(raw: string | undefined): 'P' | 'F' | 'C' | undefined {
+  if (raw === undefined) return undefined;
+  const a = parseAspect(raw);
+  if (!a) throw badParameter('aspect', `query parameter "aspect" = ${JSON.stringify(raw)} is not a GO aspect`);
+  return a;
+}
+
+const TSV_FLUSH_BYTES = 64 * 1024;
+
+/** An awaitable write: resolves at once, or when the client has drained its buffer; rejects once the response is gone. */
+function writerOf(out: PassThrough): (chunk: string | Uint8Array) => Promise<void> {
+  return async (chunk) => {
+    if (out.destroyed) throw new Error('the client closed the connection');
+    if (out.write(chunk)) return;
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error) => {
+        out.off('drain', onDrain);
+        out.off('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onDrain = () => done();
+      const onClose = () => done(new Error('the client closed the connection'));
+      out.on('drain', onDrain);
+      out.on('close', onClose);
+    });
+  };
+}
+
+function rowJson(r: PredictionRow & { rank?: number }) {
+  const out: Record<string, unknown> = {
+    prediction_set_id: r.prediction_set_id,
+    protein: r.protein,
+    go_id: r.go_id,
+    go_name: r.go_name,
+    aspect: r.aspect,
+    score: r.score,
+    ref_protein: r.ref_protein,
+    distance: r.distance,
+    evidence_code: r.evidence_code,
+    qualifier: r.qualifier,
+  };
+  if (r.rank !== undefined) out.rank = r.rank;
+  return out;
+}
+
+/**
+ * Answers a prediction read. `by` is what rows group by after the fixed
+ * filter: the protein (a set's predictions) or the set (a protein's).
+ * `metadata` goes into the Arrow schema.
+ */
+export async function sendPredictions(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  db: DatabasePool,
+  q: PredictionQuery,
+  filter: PredictionFilter,
+  by: GroupBy,
+  metadata: ReadonlyMap<string, string>,
+): Promise<unknown> {
+  const format = negotiateFormat(request.headers.accept, q.format);
+  checkPaging(format, q);
+  const groupOf = (r: PredictionRow) => (by === 'protein' ? r.protein : r.prediction_set_id);
+  const groupOk = (g: string) => by === 'protein' || isUuid(g);
+  const badCursor = () => badParameter('after', `query parameter "after" = ${JSON.stringify((q.after ?? '').slice(0, 80))} is not a cursor of this list`, 'after: the `next` value of the previous page, sent back unchanged');
+
+  if (format === 'json') {
+    const limit = q.limit ?? READ_DEFAULT_LIMIT;
+    if (q.top !== undefined) {
+      const key = decodeCursor(q.after, ['string', 'number']) as TopKey | undefined;
+      if (key && (!groupOk(key[0]) || !Number.isInteger(key[1]))) throw badCursor();
+      const rows = await topPredictionsPage(db, filter, by, { top: q.top, limit: limit + 1, ...(key ? { after: key } : {}) });
+      const { items, next } = page(rows, limit, (r) => [groupOf(r), r.rank]);
+      return { predictions: items.map(rowJson), next };
+    }
+    const key = decodeCursor(q.after, ['string', 'number', 'number']) as RowKey | undefined;
+    if (key && (!groupOk(key[0]) || !Number.isInteger(key[1]) || !Number.isInteger(key[2]))) throw badCursor();
+    const rows = await predictionRowsPage(db, filter, by, { limit: limit + 1, ...(key ? { after: key } : {}) });
+    const { items, next } = page(rows, limit, (r) => [groupOf(r), r.go_term_id, r.id]);
+    return { predictions: items.map(rowJson), next };
+  }
+
+  const out = new PassThrough();
+  const write = writerOf(out);
+  const produce =
+    format === 'tsv'
+      ? async () => {
+          let buffer = '';
+          await streamTermScores(db, filter, by, q.top, async (r) => {
+            const line = cafaLine(r.protein, r.go_id, r.score);
+            if (line === null) return;
+            buffer += line;
+            if (buffer.length >= TSV_FLUSH_BYTES) {
+              const chunk = buffer;
+              buffer = '';
+              await write(chunk);
+            }
+          });
+          if (buffer.length > 0) await write(buffer);
+        }
+      : async () => {
+          const arrow = new PredictionsArrowStream(metadata, 8192, [{ name: 'prediction_set_id', kind: 'text', nullable: false }]);
+          await streamFullPredictionRows(db, filter, by, q.top, async (r) => {
+            const record = {
+              prediction_set_id: r.prediction_set_id,
+              protein: r.protein,
+              go_id: r.go_id,
+              go_name: r.go_name,
+              aspect: r.aspect,
+              term_score: r.term_score,
+              propagated: false,
+              score: r.score,
+              ref_protein: r.ref_protein,
+              distance: r.distance,
+              evidence_code: r.evidence_code,
+              qualifier: r.qualifier,
+              features: r.features,
+            };
+            for (const bytes of arrow.add(record)) await write(bytes);
+          });
+          for (const bytes of arrow.finish()) await write(bytes);
+        };
+  // the status line goes out with the first bytes; a failure after that can only cut the stream short
+  produce().then(
+    () => out.end(),
+    (err: unknown) => {
+      if (!out.destroyed) request.log.error({ err, reqId: request.id }, `${request.method} ${request.url} failed while streaming ${format}`);
+      out.destroy(err instanceof Error ? err : new Error(String(err)));
+    },
+  );
+  return reply.type(MEDIA_TYPE[format]).header('cache-control', 'no-store').send(out);
+}
