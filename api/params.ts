@@ -24,10 +24,18 @@ export const PARAMETERS = {
 
 export type ParameterName = keyof typeof PARAMETERS;
 
+// Descriptions of parameters that route modules define in their own schema files (api/read-schemas.ts).
+const moreHints = new Map<string, string>();
+
+/** Makes the descriptions of more parameters the hint of their 400 (PARAMETERS' own win on a shared name). */
+export function addParameterHints(parameters: Readonly<Record<string, { description: string }>>): void {
+  for (const [name, p] of Object.entries(parameters)) if (!moreHints.has(name)) moreHints.set(name, p.description);
+}
+
 /** What a parameter must look like, by its name in the URL (snake_case query names included). */
 export function parameterHint(name: string): string | undefined {
   const key = (name === 'evaluation_set_id' ? 'evaluationSetId' : name === 'prediction_set_id' ? 'predictionSetId' : name) as ParameterName;
-  return PARAMETERS[key]?.description;
+  return PARAMETERS[key]?.description ?? moreHints.get(name);
 }
 
 /** A params/querystring schema from parameter names; `required` lists the mandatory ones. */

@@ -23,7 +23,7 @@ import { isUuid } from '../lib/queries/annotation-sets.js';
 import { badParameter } from './errors.js';
 import { decodeCursor, page } from './pagination.js';
 import { MEDIA_TYPE, checkPaging, negotiateFormat, parseAspect, type ReadFormat } from './read-formats.js';
-import { READ_DEFAULT_LIMIT } from './read-schemas.js';
+import { READ_DEFAULT_LIMIT, READ_PARAMETERS } from './read-schemas.js';
 
 export interface PredictionQuery {
   format?: ReadFormat;
@@ -41,7 +41,7 @@ export interface PredictionQuery {
 export function aspectOf(raw: string | undefined): 'P' | 'F' | 'C' | undefined {
   if (raw === undefined) return undefined;
   const a = parseAspect(raw);
-  if (!a) throw badParameter('aspect', `query parameter "aspect" = ${JSON.stringify(raw)} is not a GO aspect`);
+  if (!a) throw badParameter('aspect', `query parameter "aspect" = ${JSON.stringify(raw)} is not a GO aspect`, READ_PARAMETERS.aspect.description);
   return a;
 }
 

@@ -3,7 +3,7 @@
 // sets): their query parameters and their response rows. The same schemas
 // validate requests, serialise responses (fast-json-stringify) and make up
 // /openapi.json. Parameter descriptions double as the hint of a 400.
-import { MAX_LIMIT, UUID_PATTERN } from './params.js';
+import { MAX_LIMIT, UUID_PATTERN, addParameterHints } from './params.js';
 
 const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, 'null'], ...extra }) as const;
 const str = { type: 'string' } as const;
@@ -41,8 +41,10 @@ export const READ_PARAMETERS = {
   q: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[^\\x00-\\x1f%]+$', description: 'q: the start of an accession, entry name or gene name (1 to 100 characters, no %), case-insensitive' },
   active: { type: 'boolean', description: 'active: true or false, the configs the embedder uses (or not)' },
   source: { type: 'string', minLength: 1, maxLength: 200, description: 'source: an annotation source such as goa' },
-  go_ids: { type: 'string', minLength: 1, maxLength: MAX_SUBGRAPH_GO_IDS * 11, pattern: '^GO:[0-9]{7}(,GO:[0-9]{7})*$', description: `go_ids: comma-separated GO ids such as GO:0006915,GO:0008150 (at most ${MAX_SUBGRAPH_GO_IDS})` },
+  go_ids: { type: 'string', minLength: 1, maxLength: 20_000, pattern: '^GO:[0-9]{7}(,GO:[0-9]{7})*$', description: `go_ids: comma-separated GO ids such as GO:0006915,GO:0008150 (at most ${MAX_SUBGRAPH_GO_IDS})` },
 } as const;
+
+addParameterHints(READ_PARAMETERS);
 
 /** The default page size of the read lists. */
 export const READ_DEFAULT_LIMIT = DEFAULT_LIMIT;

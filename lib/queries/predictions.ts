@@ -61,7 +61,8 @@ export type PredictionRow = z.infer<typeof PredictionRowType>;
 
 const ROW_COLUMNS = sql.fragment`
   p.prediction_set_id, p.protein_accession AS protein, g.go_id, g.name AS go_name, g.aspect, p.score,
-  p.ref_protein_accession AS ref_protein, p.distance, p.evidence_code, p.qualifier, p.go_term_id, p.id`;
+  p.ref_protein_accession AS ref_protein, p.distance, p.evidence_code, p.qualifier, p.go_term_id, p.id::float8 AS id`;
+// (go_prediction.id is a bigint: as float8 it is a JS number, exact below 2^53, for the cursor)
 
 /** The keyset of a row page: (group, go_term_id, id). */
 export type RowKey = readonly [group: string, goTermId: number, id: number];

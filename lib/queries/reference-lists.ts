@@ -2,14 +2,15 @@
 // embedding configs, annotation sets, ontology snapshots, query sets; and the
 // details of one prediction set or query set. The cursor is (created time in
 // epoch microseconds, id): microseconds because timestamptz keeps them, so two
-// rows of the same millisecond are never skipped or repeated between pages.
+// rows of the same millisecond are never skipped or repeated between pages
+// (as float8: exact below 2^53 µs, i.e. until the year 2255, and a JSON number).
 import { z } from 'zod';
 import { sql, type DatabasePool } from '../db.js';
 
 /** The keyset of these lists: (epoch microseconds of the row's time, id). */
 export type TimeKey = readonly [us: number, id: string];
 
-const micros = (column: ReturnType<typeof sql.identifier>) => sql.fragment`(extract(epoch FROM ${column}) * 1000000)::bigint`;
+const micros = (column: ReturnType<typeof sql.identifier>) => sql.fragment`(extract(epoch FROM ${column}) * 1000000)::bigint::float8`;
 
 /** `AND (time, id) < cursor` for a newest-first list (exact: microseconds are added as integers). */
 function before(time: ReturnType<typeof sql.identifier>, id: ReturnType<typeof sql.identifier>, key: TimeKey | undefined) {
