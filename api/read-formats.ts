@@ -38,8 +38,9 @@ export function parseAccept(header: string): AcceptEntry[] {
     if (!range || !/^[\w.+*-]+\/[\w.+*-]+$/.test(range)) continue;
     let q = 1;
     for (const p of params) {
-      const m = /^q\s*=\s*([0-9.]+)$/i.exec(p);
-      if (m) q = Math.min(1, Math.max(0, Number(m[1]) || 0));
+      const m = /^q\s*=\s*(.*)$/i.exec(p);
+      // an unreadable q-value counts as 0 (not acceptable), never as the default 1
+      if (m) q = Math.min(1, Math.max(0, /^[0-9.]+$/.test(m[1]!) ? Number(m[1]) || 0 : 0));
     }
     out.push({ type: range.toLowerCase(), q });
   }

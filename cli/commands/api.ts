@@ -19,7 +19,7 @@ function parsePort(raw: string): number {
 export function registerApi(program: Command): void {
   program
     .command('api')
-    .description('serve the HTTP API (jobs, evaluation sets and results, precision-recall plots, /health, /metrics) until SIGTERM or Ctrl-C')
+    .description('serve the HTTP API (jobs, predictions, proteins, reference data, evaluation sets and results, precision-recall plots, /health, /metrics) until SIGTERM or Ctrl-C')
     .option('--host <address>', `address to listen on (default ${SETTINGS.apiHost.env}, which defaults to ${SETTINGS.apiHost.default}; 0.0.0.0 serves other hosts)`)
     .option('--port <n>', `port to listen on (default ${SETTINGS.apiPort.env}, which defaults to ${SETTINGS.apiPort.default}; 0 picks a free port)`)
     .addHelpText(
@@ -38,6 +38,15 @@ Routes (JSON unless noted; errors are {error, message, hint}):
   GET /evaluation-results/ID[?format=tsv]       the stored result (or its best rows as TSV)
   GET /evaluation-results/ID.tsv[?best=f|s|f_w|s_w]   the best rows as TSV (default best F), as evaluate run writes them
   GET /evaluation-results/ID/plot.svg?category=&namespace=[&weighted=true]
+  GET /prediction-sets?kind=&limit=&after=      prediction sets, newest first (keyset pages: send next as after=)
+  GET /prediction-sets/ID                       one set: parameters, counts per aspect
+  GET /prediction-sets/ID/predictions?protein=&aspect=P|F|C&min_score=&go_id=&top=N[&format=json|tsv|arrow]
+  GET /proteins?taxonomy_id=&reviewed=&q=PREFIX proteins by accession
+  GET /proteins/ACCESSION                       isoforms, taxon, sequence, annotations by set
+  GET /proteins/ACCESSION/predictions?prediction_set_id=&aspect=&min_score=&go_id=&top=N[&format=]
+  GET /embedding-configs  GET /annotation-sets  GET /ontology-snapshots  GET /query-sets  GET /query-sets/ID
+  GET /ontology-snapshots/ID/subgraph?go_ids=GO:...,GO:...   ancestors as {nodes, edges}
+  GET /openapi.json (Swagger UI at /docs)       every route with its parameters
 
 The database is PROTEA_DB_URL; logs (pino JSON lines) go to stderr.`,
     )
