@@ -11,8 +11,10 @@ import { pino } from 'pino';
 import t, { type Test } from 'tap';
 import { buildApi } from '../../api/server.js';
 import { encodeCursor } from '../../api/pagination.js';
-import { createCopyPool, createQueryPool, type DatabasePool } from '../../lib/db.js';
+import { createCopyPool, createQueryPool, sql, type DatabasePool } from '../../lib/db.js';
 import { importPredictionSet } from '../../lib/queries/prediction-sets.js';
+import { predictionRowsPageSql } from '../../lib/queries/predictions.js';
+import { proteinsPageSql } from '../../lib/queries/proteins.js';
 import { freshDatabase } from '../helpers/fresh-database.js';
 import { IMPORTED_ROWS, KNN_ROWS, SEQ_A, SEQ_A2, seedReadData, type SeededReads } from '../helpers/prediction-data.js';
 import { md5 } from '../helpers/sequences.js';
@@ -24,6 +26,7 @@ const bigProtein = (i: number) => `BIG${String(i).padStart(5, '0')}`;
 
 interface Shared {
   app: FastifyInstance;
+  url: string;
   db: DatabasePool;
   s: SeededReads;
   bigSetId: string;
@@ -50,7 +53,7 @@ t.before(async () => {
     }
   }
   const big = await importPredictionSet(copy, { kind: 'imported', name: 'big', ontologySnapshotId: s.snapshotId, meta: {}, jobId: null }, batches());
-  shared = { app, db, s, bigSetId: big.id };
+  shared = { app, url, db, s, bigSetId: big.id };
 });
 const ctx = (_t: Test) => shared!;
 
@@ -480,9 +483,14 @@ t.test('the read routes are in /openapi.json with their parameters and response 
 });
 
 t.test('over real HTTP: JSON pages, and 20,000 rows streamed as TSV and Arrow', async (t) => {
-  const { s, db, bigSetId } = ctx(t);
+  const { s, url, bigSetId } = ctx(t);
+  // one connection: a stream that kept it after its client left would hang every later request
+  const db = await createQueryPool(url, { maximumPoolSize: 1 });
   const app = await buildApi({ db, logger: pino({ level: process.env.API_TEST_LOG ?? 'silent' }) });
-  t.teardown(() => app.close());
+  t.teardown(async () => {
+    await app.close();
+    await db.end();
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
   const base = `http://127.0.0.1:${port}`;
@@ -525,7 +533,22 @@ t.test('over real HTTP: JSON pages, and 20,000 rows streamed as TSV and Arrow', 
   await reader.read();
   controller.abort();
   await reader.cancel().catch(() => undefined);
-  const after = await fetch(`${base}/prediction-sets/${s.knnSetId}`);
-  t.equal(after.status, 200, 'answers after a client dropped a stream');
+  const after = await fetch(`${base}/prediction-sets/${s.knnSetId}`, { signal: AbortSignal.timeout(20_000) });
+  t.equal(after.status, 200, 'answers after a client dropped a stream: its database connection was given back');
   await after.arrayBuffer();
+});
+
+t.test('the filters are index-friendly: GET /proteins?q= uses the prefix indexes, a protein\'s predictions the protein index', async (t) => {
+  const { db } = ctx(t);
+  const plan = (fragment: ReturnType<typeof proteinsPageSql>) =>
+    db.transaction(async (tx) => {
+      // the tables are tiny: forbid sequential scans to see which index the planner can use
+      await tx.query(sql.unsafe`SET LOCAL enable_seqscan = off`);
+      const rows = await tx.any(sql.unsafe`EXPLAIN (FORMAT TEXT) ${fragment}`);
+      return rows.map((r) => String(Object.values(r)[0])).join('\n');
+    });
+  const q = await plan(proteinsPageSql({ q: 'hba' }, { limit: 21 }));
+  for (const index of ['protein_accession_pattern_idx', 'protein_entry_name_pattern_idx', 'protein_gene_name_pattern_idx']) t.match(q, index, `q= uses ${index}`);
+  const byProtein = await plan(predictionRowsPageSql({ protein: 'P69905' }, 'set', { limit: 21 }));
+  t.match(byProtein, 'go_prediction_protein_accession_idx', "a protein's predictions across sets use the protein index");
 });
