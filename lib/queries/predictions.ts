@@ -149,7 +149,7 @@ export async function streamTermScores(db: DatabasePool, f: PredictionFilter, by
             FROM go_prediction p JOIN go_term g ON g.id = p.go_term_id
            WHERE ${whereOf(f)}
            GROUP BY p.prediction_set_id, p.protein_accession, g.go_id
-           ORDER BY ${by === 'protein' ? sql.identifier(['p', 'protein_accession']) : sql.identifier(['p', 'prediction_set_id'])}, g.go_id`
+           ORDER BY ${g}, g.go_id`
       : sql.type(TermScoreType)`${topQuery(f, by, top, sql.fragment`ORDER BY ranked.grp, ranked.rank`)}`;
   await consume<TermScore>(db, query, onRow);
 }
