@@ -47,6 +47,9 @@ export function aspectOf(raw: string | undefined): 'P' | 'F' | 'C' | undefined {
 
 const TSV_FLUSH_BYTES = 64 * 1024;
 
+/** A value PostgreSQL's integer takes (cursor keys compared with integer columns: larger ones would be a cast error). */
+const isInt4 = (v: unknown): boolean => Number.isInteger(v) && Math.abs(v as number) <= 2147483647;
+
 /** An awaitable write: resolves at once, or when the client has drained its buffer; rejects once the response is gone. */
 function writerOf(out: PassThrough): (chunk: string | Uint8Array) => Promise<void> {
   return async (chunk) => {
@@ -108,13 +111,13 @@ export async function sendPredictions(
     const limit = q.limit ?? READ_DEFAULT_LIMIT;
     if (q.top !== undefined) {
       const key = decodeCursor(q.after, ['string', 'number']) as TopKey | undefined;
-      if (key && (!groupOk(key[0]) || !Number.isInteger(key[1]))) throw badCursor();
+      if (key && (!groupOk(key[0]) || !isInt4(key[1]))) throw badCursor();
       const rows = await topPredictionsPage(db, filter, by, { top: q.top, limit: limit + 1, ...(key ? { after: key } : {}) });
       const { items, next } = page(rows, limit, (r) => [groupOf(r), r.rank]);
       return { predictions: items.map(rowJson), next };
     }
     const key = decodeCursor(q.after, ['string', 'number', 'number']) as RowKey | undefined;
-    if (key && (!groupOk(key[0]) || !Number.isInteger(key[1]) || !Number.isInteger(key[2]))) throw badCursor();
+    if (key && (!groupOk(key[0]) || !isInt4(key[1]) || !Number.isSafeInteger(key[2]))) throw badCursor();
     const rows = await predictionRowsPage(db, filter, by, { limit: limit + 1, ...(key ? { after: key } : {}) });
     const { items, next } = page(rows, limit, (r) => [groupOf(r), r.go_term_id, r.id]);
     return { predictions: items.map(rowJson), next };

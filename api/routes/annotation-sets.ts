@@ -1,8 +1,9 @@
 // GET /annotation-sets: the loaded GAF annotation sets, newest first.
 import type { FastifyInstance } from 'fastify';
 import type { DatabasePool } from '../../lib/db.js';
-import { annotationSetsPage, type TimeKey } from '../../lib/queries/reference-lists.js';
-import { decodeCursor, page } from '../pagination.js';
+import { annotationSetsPage } from '../../lib/queries/reference-lists.js';
+import { page } from '../pagination.js';
+import { decodeTimeCursor } from '../read-cursors.js';
 import { ANNOTATION_SET_PAGE, READ_DEFAULT_LIMIT, readSchema } from '../read-schemas.js';
 import { iso } from './shared.js';
 
@@ -19,7 +20,7 @@ export function registerAnnotationSetRoutes(app: FastifyInstance, db: DatabasePo
     },
     async (request) => {
       const limit = request.query.limit ?? READ_DEFAULT_LIMIT;
-      const key = decodeCursor(request.query.after, ['number', 'string']) as TimeKey | undefined;
+      const key = decodeTimeCursor(request.query.after);
       const rows = await annotationSetsPage(db, { limit: limit + 1, ...(request.query.source ? { source: request.query.source } : {}), ...(key ? { after: key } : {}) });
       const { items, next } = page(rows, limit, (r) => [r.cursor_us, r.id]);
       return { annotation_sets: items.map(({ cursor_us: _c, ...r }) => ({ ...r, created_at: iso(r.created_at) })), next };

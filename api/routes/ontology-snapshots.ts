@@ -6,9 +6,10 @@ import type { DatabasePool } from '../../lib/db.js';
 import { ProteaError } from '../../lib/errors.js';
 import { ancestorSubgraph, resolveGoIds } from '../../lib/queries/ontology-subgraph.js';
 import { getOntologySnapshot } from '../../lib/queries/ontology-terms.js';
-import { ontologySnapshotsPage, type TimeKey } from '../../lib/queries/reference-lists.js';
+import { ontologySnapshotsPage } from '../../lib/queries/reference-lists.js';
 import { badParameter, notFound } from '../errors.js';
-import { decodeCursor, page } from '../pagination.js';
+import { page } from '../pagination.js';
+import { decodeTimeCursor } from '../read-cursors.js';
 import { MAX_SUBGRAPH_GO_IDS, ONTOLOGY_SNAPSHOT_PAGE, READ_DEFAULT_LIMIT, SUBGRAPH, readSchema } from '../read-schemas.js';
 import { iso } from './shared.js';
 
@@ -25,7 +26,7 @@ export function registerOntologySnapshotRoutes(app: FastifyInstance, db: Databas
     },
     async (request) => {
       const limit = request.query.limit ?? READ_DEFAULT_LIMIT;
-      const key = decodeCursor(request.query.after, ['number', 'string']) as TimeKey | undefined;
+      const key = decodeTimeCursor(request.query.after);
       const rows = await ontologySnapshotsPage(db, { limit: limit + 1, ...(key ? { after: key } : {}) });
       const { items, next } = page(rows, limit, (r) => [r.cursor_us, r.id]);
       return { ontology_snapshots: items.map(({ cursor_us: _c, ...r }) => ({ ...r, loaded_at: iso(r.loaded_at) })), next };

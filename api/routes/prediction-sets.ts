@@ -3,9 +3,10 @@
 // CAFA TSV or an Arrow stream).
 import type { FastifyInstance } from 'fastify';
 import type { DatabasePool } from '../../lib/db.js';
-import { getPredictionSetDetail, predictionCountsByAspect, predictionSetTotals, predictionSetsPage, type PredictionSetListRow, type TimeKey } from '../../lib/queries/reference-lists.js';
+import { getPredictionSetDetail, predictionCountsByAspect, predictionSetTotals, predictionSetsPage, type PredictionSetListRow } from '../../lib/queries/reference-lists.js';
 import { notFound } from '../errors.js';
-import { decodeCursor, page } from '../pagination.js';
+import { page } from '../pagination.js';
+import { decodeTimeCursor } from '../read-cursors.js';
 import { aspectOf, sendPredictions, type PredictionQuery } from '../prediction-responses.js';
 import { MEDIA_TYPE } from '../read-formats.js';
 import { PREDICTION_PAGE, PREDICTION_SET, PREDICTION_SET_DETAIL, READ_DEFAULT_LIMIT, pageSchema, readSchema } from '../read-schemas.js';
@@ -43,7 +44,7 @@ export function registerPredictionSetRoutes(app: FastifyInstance, db: DatabasePo
     },
     async (request) => {
       const limit = request.query.limit ?? READ_DEFAULT_LIMIT;
-      const key = decodeCursor(request.query.after, ['number', 'string']) as TimeKey | undefined;
+      const key = decodeTimeCursor(request.query.after);
       const rows = await predictionSetsPage(db, { limit: limit + 1, ...(request.query.kind ? { kind: request.query.kind } : {}), ...(key ? { after: key } : {}) });
       const { items, next } = page(rows, limit, (r) => [r.cursor_us, r.id]);
       return { prediction_sets: items.map(predictionSetJson), next };

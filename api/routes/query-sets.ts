@@ -2,9 +2,10 @@
 // for, with their entry counts and the prediction sets made for them.
 import type { FastifyInstance } from 'fastify';
 import type { DatabasePool } from '../../lib/db.js';
-import { getQuerySetDetail, predictionSetsOfQuerySet, querySetsPage, type QuerySetListRow, type TimeKey } from '../../lib/queries/reference-lists.js';
+import { getQuerySetDetail, predictionSetsOfQuerySet, querySetsPage, type QuerySetListRow } from '../../lib/queries/reference-lists.js';
 import { notFound } from '../errors.js';
-import { decodeCursor, page } from '../pagination.js';
+import { page } from '../pagination.js';
+import { decodeTimeCursor } from '../read-cursors.js';
 import { QUERY_SET_DETAIL, QUERY_SET_PAGE, READ_DEFAULT_LIMIT, readSchema } from '../read-schemas.js';
 import { iso } from './shared.js';
 
@@ -25,7 +26,7 @@ export function registerQuerySetRoutes(app: FastifyInstance, db: DatabasePool): 
     },
     async (request) => {
       const limit = request.query.limit ?? READ_DEFAULT_LIMIT;
-      const key = decodeCursor(request.query.after, ['number', 'string']) as TimeKey | undefined;
+      const key = decodeTimeCursor(request.query.after);
       const rows = await querySetsPage(db, { limit: limit + 1, ...(key ? { after: key } : {}) });
       const { items, next } = page(rows, limit, (r) => [r.cursor_us, r.id]);
       return { query_sets: items.map(querySetJson), next };

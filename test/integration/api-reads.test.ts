@@ -127,6 +127,9 @@ t.test('GET /prediction-sets lists the sets newest first in keyset pages; kind f
   await expectError(t, app, '/prediction-sets?limit=0', 400, 'USAGE', 'limit');
   await expectError(t, app, '/prediction-sets?after=bm90LWEtY3Vyc29y', 400, 'USAGE', 'after');
   await expectError(t, app, `/prediction-sets?after=${encodeCursor(['x', 'y'])}`, 400, 'USAGE', 'after');
+  await expectError(t, app, `/prediction-sets?after=${encodeCursor([1, 'not-a-uuid'])}`, 400, 'USAGE', 'after');
+  await expectError(t, app, `/prediction-sets?after=${encodeCursor([1e300, randomUUID()])}`, 400, 'USAGE', 'after');
+  await expectError(t, app, `/annotation-sets?after=${encodeCursor([1.5, randomUUID()])}`, 400, 'USAGE', 'after');
   await expectError(t, app, '/prediction-sets?colour=red', 400, 'USAGE', 'colour');
 });
 
@@ -224,6 +227,9 @@ t.test('predictions: bad parameters are 400 naming the parameter, an unknown set
   await expectError(t, app, `${base}?protein=a%20b`, 400, 'USAGE', 'protein');
   await expectError(t, app, `${base}?after=!!`, 400, 'USAGE', 'after');
   await expectError(t, app, `${base}?after=${encodeCursor(['P69905', 1])}`, 400, 'USAGE', 'after', {});
+  await expectError(t, app, `${base}?after=${encodeCursor(['P69905', 1e12, 1])}`, 400, 'USAGE', 'after');
+  await expectError(t, app, `${base}?after=${encodeCursor(['P69905', 1, 0.5])}`, 400, 'USAGE', 'after');
+  await expectError(t, app, `${base}?top=1&after=${encodeCursor(['P69905', 3e9])}`, 400, 'USAGE', 'after');
   const topCursor = json(await get(app, `${base}?top=2&limit=1`)).next;
   await expectError(t, app, `${base}?after=${topCursor}`, 400, 'USAGE', 'after');
   await expectError(t, app, `/proteins/P69905/predictions?after=${encodeCursor(['not-a-uuid', 1, 2])}`, 400, 'USAGE', 'after');
