@@ -163,11 +163,13 @@ export async function sendPredictions(
           });
           for (const bytes of arrow.finish()) await write(bytes);
         };
-  // the status line goes out with the first bytes; a failure after that can only cut the stream short
+  // The status line goes out with the first bytes: a failure before them (e.g. the
+  // statement timeout) is answered with the error body by the error handler, which
+  // logs it; one after them can only cut the stream short, and is logged here.
   produce().then(
     () => out.end(),
     (err: unknown) => {
-      if (!out.destroyed) request.log.error({ err, reqId: request.id }, `${request.method} ${request.url} failed while streaming ${format}`);
+      if (!out.destroyed && reply.raw.headersSent) request.log.error({ err, reqId: request.id }, `${request.method} ${request.url} failed while streaming ${format}`);
       out.destroy(err instanceof Error ? err : new Error(String(err)));
     },
   );

@@ -563,3 +563,32 @@ t.test('the filters are index-friendly: GET /proteins?q= uses the prefix indexes
   const byProtein = await plan(predictionRowsPageSql({ protein: 'P69905' }, 'set', { limit: 21 }));
   t.match(byProtein, 'go_prediction_protein_accession_idx', "a protein's predictions across sets use the protein index");
 });
+
+t.test('a streamed format whose query fails before its first row answers the error body (here: the statement timeout, 503)', async (t) => {
+  const { s, url } = ctx(t);
+  const slowDb = await createQueryPool(url, { maximumPoolSize: 2, statementTimeoutMs: 500 });
+  const app = await buildApi({ db: slowDb, logger: pino({ level: process.env.API_TEST_LOG ?? 'silent' }) });
+  t.teardown(async () => {
+    await app.close();
+    await slowDb.end();
+  });
+  // another session holds go_prediction: the set is found, its rows' query waits past the timeout
+  const locker = createCopyPool(url, 1);
+  t.teardown(() => locker.end());
+  const client = await locker.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('LOCK TABLE go_prediction IN ACCESS EXCLUSIVE MODE');
+    for (const format of ['tsv', 'arrow']) {
+      const res = await get(app, `/prediction-sets/${s.knnSetId}/predictions?format=${format}`);
+      t.equal(res.statusCode, 503, format);
+      t.match(res.headers['content-type'], /^application\/json/);
+      t.match(json(res), { error: 'Service Unavailable', code: 'PROTEA_ERR_QUERY_TIMEOUT' });
+    }
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+  }
+  const after = await get(app, `/prediction-sets/${s.knnSetId}/predictions?format=tsv&protein=QS_0001`);
+  t.equal(after.body, 'QS_0001\tGO:0006915\t0.95\n', 'the lock released, the same request streams');
+});
