@@ -77,6 +77,16 @@ t.test('non-finite numbers are a 400 naming the parameter, not a 500', async (t)
   t.equal((await app.inject({ method: 'GET', url: '/jobs?operation=Infinity' })).statusCode, 200, 'the text "Infinity" is a fine value for a string parameter');
 });
 
+t.test('a cursor holding a number beyond 2^53 or a NUL is a 400 naming after, not a 500', async (t) => {
+  for (const key of ['[1e308]', '[-1e300]', '[9007199254740993]', '["\\u0000"]']) {
+    const after = Buffer.from(key, 'utf8').toString('base64url');
+    const res = await app.inject({ method: 'GET', url: `/audit?after=${after}`, headers: { authorization: 'Bearer guards-admin-secret-0123' } });
+    t.equal(res.statusCode, 400, `after = base64url(${key})`);
+    t.same(errorBodyProblems(400, res), []);
+    t.equal(json(res).parameter, 'after');
+  }
+});
+
 t.test('router errors: a bad %-escape is a 400 and an over-long segment or URL a 414, in the project body', async (t) => {
   for (const url of ['/jobs/%zz', '/jobs/%', '/jobs/%ED%A0%80', '/%C0%AF', '/evaluation-sets/a%G0/results']) {
     const res = await app.inject({ method: 'GET', url });
