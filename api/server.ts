@@ -12,6 +12,7 @@ import { describeCluster } from '../lib/kafka-client.js';
 import { logger as projectLogger } from '../lib/log.js';
 import { parseTokens, type ApiToken } from './auth.js';
 import { installErrorHandling } from './errors.js';
+import { clientError, frameworkError, installInputGuards } from './input-guards.js';
 import { registerOpenApi } from './openapi.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerEvaluationRoutes } from './routes/evaluation.js';
@@ -71,15 +72,21 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
         if (!res.ok) throw Object.assign(new Error(`the registry answered ${res.status} to GET /subjects`), { status: res.status >= 500 ? res.status : 503 });
       }),
   };
+  const log = options.logger ?? projectLogger('api');
   const app = Fastify({
-    loggerInstance: options.logger ?? projectLogger('api'),
+    loggerInstance: log,
     // Unknown query parameters are an error (a misspelt ?categroy= must not be
     // silently ignored), and strings are coerced to the schema's integers and booleans.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
     // ids are UUIDs and accessions; longer path segments are not ours
     routerOptions: { maxParamLength: 200 },
+    // router errors (bad %-escapes, over-long segments) and Node's client
+    // errors (oversize headers, malformed requests) in the project's error body
+    frameworkErrors: frameworkError,
+    clientErrorHandler: (err, socket) => clientError(log, err, socket),
   });
   installErrorHandling(app);
+  installInputGuards(app);
   await registerOpenApi(app);
   await app.register(cors, { origin: corsOrigin(settings.apiCorsOrigins), methods: ['GET', 'HEAD', 'POST'], exposedHeaders: ['retry-after'] });
   // before the rate limiter: it marks write routes, which the limiter then limits
