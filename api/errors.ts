@@ -45,7 +45,7 @@ export function badParameter(name: string, message: string, hint?: string): Prot
 }
 
 /** Statuses of Fastify's and its plugins' own errors that have a code of their own. */
-const FASTIFY_4XX: Record<number, ErrorName> = { 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 413: 'PAYLOAD_TOO_LARGE', 429: 'RATE_LIMITED' };
+const FASTIFY_4XX: Record<number, ErrorName> = { 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 429: 'RATE_LIMITED' };
 
 interface ValidationItem {
   keyword: string;
