@@ -101,8 +101,9 @@ export type JobEventWithIdRow = z.infer<typeof JobEventWithId>;
  * the jobs topic, committed in offset order), at most `limit`.
  */
 export async function jobEventsAfter(db: CommonQueryMethods, jobId: string, afterId: number, limit: number): Promise<readonly JobEventWithIdRow[]> {
+  // id as float8: pg gives int8 as a BigInt, which JSON cannot carry; an identity is exact in a double up to 2^53
   return db.any(sql.type(JobEventWithId)`
-    SELECT id::int8 AS id, event, level, stage, message, error_code, fields, ts
+    SELECT id::float8 AS id, event, level, stage, message, error_code, fields, ts
       FROM job_event WHERE job_id = ${jobId} AND id > ${afterId} ORDER BY id LIMIT ${limit}`);
 }
 

@@ -143,7 +143,7 @@ export function openSse(url: string, opts: { headers?: Record<string, string> } 
       const finish = () => {
         for (const w of waiters.splice(0)) {
           clearTimeout(w.timer);
-          w.reject(new Error(`the stream closed before a matching message; got ${JSON.stringify(conn.messages.map((m) => m.event))}`));
+          w.reject(new Error(`the stream closed before a matching message; got ${JSON.stringify(conn.messages.map((m) => (m.event === 'error' ? `error ${m.data}` : m.event)))}`));
         }
         closeResolve();
       };
