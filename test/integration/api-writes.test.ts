@@ -12,6 +12,7 @@ import { pino } from 'pino';
 import t, { type Test } from 'tap';
 import { buildApi, type ApiOptions } from '../../api/server.js';
 import { createQueryPool, sql, type DatabasePool } from '../../lib/db.js';
+import { withAdmin } from '../../lib/kafka-client.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { startStages, type RunningStage } from '../../pipeline/stages.js';
 import { topicName } from '../../topics/catalogue.js';
@@ -119,7 +120,7 @@ t.test('an uploaded FASTA becomes a query set whose proteins land in PostgreSQL;
   const dead = await rows<{ stage: string; message: string }>(db, sql.unsafe`SELECT stage, message FROM job_event WHERE job_id = ${jobId} AND event = 'dead_letter' ORDER BY id`);
   t.match(dead, [{ stage: 'ingest', message: /before the first|header/i }, { stage: 'dedup', message: /alignment gaps/ }], 'the rejected line and the gapped sequence went to the dead-letter path with their reasons');
 
-  const audit = await rows<Record<string, unknown>>(db, sql.unsafe`SELECT token_name, method, route, target, job_id, status_code, error_code FROM api_audit ORDER BY id`);
+  const audit = await until('the audit row', () => rows<Record<string, unknown>>(db, sql.unsafe`SELECT token_name, method, route, target, job_id, status_code, error_code FROM api_audit ORDER BY id`), (r) => r.length >= 1, { timeoutMs: 5000, intervalMs: 50 });
   t.same(audit, [{ token_name: 'alice', method: 'POST', route: '/query-sets', target: `query_set:${querySetId}`, job_id: jobId, status_code: 202, error_code: null }]);
 });
 
@@ -167,7 +168,7 @@ t.test('refused uploads: too large, malformed multipart, wrong content type, no 
   isError(t, await post(off.base, `/jobs/${randomUUID()}/cancel`, { headers: AUTH }), 403, 'WRITES_DISABLED', 'cancel with writes off');
 
   // (the rows are written after each answer has gone, so their order may differ from the requests')
-  const audit = await rows<{ token_name: string | null; status_code: number; error_code: string | null }>(db, sql.unsafe`SELECT token_name, status_code, error_code FROM api_audit ORDER BY status_code, error_code, token_name`);
+  const audit = await until('eleven audit rows', () => rows<{ token_name: string | null; status_code: number; error_code: string | null }>(db, sql.unsafe`SELECT token_name, status_code, error_code FROM api_audit ORDER BY status_code, error_code, token_name`), (r) => r.length >= 11, { timeoutMs: 5000, intervalMs: 50 });
   t.same(audit.map((a) => [a.status_code, a.error_code, a.token_name]), [
     [400, 'PROTEA_ERR_USAGE', 'alice'], [400, 'PROTEA_ERR_USAGE', 'alice'], [400, 'PROTEA_ERR_USAGE', 'alice'], [400, 'PROTEA_ERR_USAGE', 'alice'],
     [401, 'PROTEA_ERR_UNAUTHORIZED', null], [401, 'PROTEA_ERR_UNAUTHORIZED', null],
@@ -317,7 +318,8 @@ t.test('POST /jobs/:id/cancel: 200 and a durable cancelled status, the predictor
   t.equal(malformed.body.parameter, 'id');
   isError(t, await post(base, `/jobs/${id}/cancel`, {}), 401, 'UNAUTHORIZED', 'no token');
 
-  const audit = await rows<Record<string, unknown>>(db, sql.unsafe`SELECT route, target, job_id, status_code, error_code FROM api_audit ORDER BY id`);
+  // audit rows are written once each answer has gone: wait for the last
+  const audit = await until('six audit rows', () => rows<Record<string, unknown>>(db, sql.unsafe`SELECT route, target, job_id, status_code, error_code FROM api_audit ORDER BY id`), (r) => r.length >= 6, { timeoutMs: 5000, intervalMs: 50 });
   const byStatus = [...audit].sort((a, b) => (a.status_code as number) - (b.status_code as number) || String(a.target).localeCompare(String(b.target)));
   t.same(byStatus.map((a) => [a.status_code, a.error_code]), [[200, null], [400, 'PROTEA_ERR_USAGE'], [401, 'PROTEA_ERR_UNAUTHORIZED'], [404, 'PROTEA_ERR_NOT_FOUND'], [409, 'PROTEA_ERR_JOB_ENDED'], [409, 'PROTEA_ERR_JOB_ENDED']]);
   t.match(byStatus[0], { route: '/jobs/:id/cancel', target: `job:${id}`, job_id: id });
@@ -348,8 +350,21 @@ t.test('a prediction job started with POST /prediction-sets (the parameters of p
   const cancelled = await post(base, `/jobs/${jobId}/cancel`, { headers: AUTH });
   t.equal(cancelled.status, 200);
   t.equal(cancelled.body.job.status, 'cancelled');
-  await new Promise((r) => setTimeout(r, 1500)); // the jobs sink takes the job's own events meanwhile
-  t.equal(((await (await fetch(`${base}/jobs/${jobId}`)).json()) as any).status, 'cancelled', 'the job\'s later events do not undo the cancel');
+
+  // a second job, not cancelled; then the predictor runs: it drops the cancelled job's requests and predicts the other's
+  const other = await post(base, '/prediction-sets', { headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ query_set: 'to-predict', annotation_set: 'test@1', method: 'identity' }) });
+  t.equal(other.status, 202);
+  const [predictor] = await stages(t, ['predictor', 'sink:predictions'], dbUrl);
+  const otherJob = await until('the other prediction job to end', async () => (await fetch(`${base}/jobs/${other.body.job_id}`)).json() as Promise<any>, (j) => ['succeeded', 'failed'].includes(j.status), { timeoutMs: 90_000, intervalMs: 300 });
+  t.match(otherJob, { status: 'succeeded', progress_current: 6, progress_total: 6 }, 'the job that was not cancelled is predicted');
+  await until('the predictor to have read every request', async () => {
+    const committed = await withAdmin((admin) => admin.fetchOffsets({ groupId: predictor!.groupId, topics: [requests] }));
+    return committed[0]!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+  }, (n) => n === before + 12, { timeoutMs: 30_000 });
+  const outcomes = await rows<{ prediction_set_id: string; n: number }>(db, sql.unsafe`SELECT prediction_set_id, count(*)::int AS n FROM prediction_query GROUP BY 1`);
+  t.same(outcomes, [{ prediction_set_id: other.body.prediction_set_id, n: 6 }], 'no query of the cancelled job was predicted or reported: its requests were dropped');
+  const after = (await (await fetch(`${base}/jobs/${jobId}`)).json()) as any;
+  t.match(after, { status: 'cancelled', progress_current: null }, 'the cancelled job stays cancelled, its later events (landed by the jobs sink meanwhile) change nothing');
 
   const bad: Array<[unknown, string, number, string]> = [
     [{ annotation_set: 'test@1' }, 'query_set', 400, 'USAGE'],
