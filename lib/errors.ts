@@ -141,6 +141,14 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 
 const RETRIABLE_SQLSTATE = /^(08|40|53|57P0[1-3])/;
 
+/** A kafkajs connection failure (or a network error) somewhere in a cause chain. */
+function kafkaConnectionFailure(cause: unknown, depth = 0): boolean {
+  if (!cause || typeof cause !== 'object' || depth > 5) return false;
+  const c = cause as { name?: string; code?: string; cause?: unknown };
+  if (c.name === 'KafkaJSConnectionError' || (typeof c.code === 'string' && NETWORK_CODES.has(c.code))) return true;
+  return kafkaConnectionFailure(c.cause, depth + 1);
+}
+
 /**
  * Maps an error from kafkajs, pg/slonik, the registry client or fastify onto the
  * catalogue, keeping the original as the cause. A ProteaError passes through.
@@ -152,8 +160,11 @@ export function classify(err: unknown, context: ErrorContext = {}): ProteaError 
   const name = e?.name ?? '';
   const pgCode = typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : (e?.cause as { code?: string } | undefined)?.code;
   if (name.startsWith('Kafka')) {
-    // kafkajs says itself whether an error may pass on a retry (its `retriable` flag)
-    return new ProteaError(e.retriable === false ? 'KAFKA_REFUSED' : 'KAFKA_UNAVAILABLE', message, context, { cause: err });
+    // kafkajs says itself whether an error may pass on a retry (its `retriable` flag);
+    // but when its own retries ran out it wraps the last error as non-retriable: a
+    // broker that could not be reached at all is still away, not refusing
+    const refused = e.retriable === false && !kafkaConnectionFailure(e.cause);
+    return new ProteaError(refused ? 'KAFKA_REFUSED' : 'KAFKA_UNAVAILABLE', message, context, { cause: err });
   }
   if (typeof e?.status === 'number') {
     if (e.status >= 400 && e.status < 500) return new ProteaError('REGISTRY_REJECTED', message, context, { cause: err });

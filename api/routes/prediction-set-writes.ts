@@ -5,8 +5,8 @@
 // topic. 202 with the set and job ids; the predictor stage does the rest.
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_EVIDENCE_CODES } from '../../evaluation/temporal-holdout.js';
-import { ProteaError } from '../../lib/errors.js';
-import { ensureJobRow } from '../../lib/queries/jobs.js';
+import { ProteaError, classify } from '../../lib/errors.js';
+import { ensureJobRow, failQueuedJob } from '../../lib/queries/jobs.js';
 import { startPrediction } from '../../processors/predictor/predict-job.js';
 import { defaultScoreMap } from '../../processors/predictor/transfer.js';
 import { PREDICTION_SET_ACCEPTED, PREDICTION_SET_BODY, type PredictionSetBody } from '../job-schemas.js';
@@ -79,6 +79,11 @@ export function registerPredictionSetWrites(app: FastifyInstance, deps: ApiDepen
           },
         });
       } catch (err) {
+        const jobId = request.audit.jobId;
+        if (jobId) {
+          const e = classify(err);
+          await failQueuedJob(deps.db, jobId, { code: e.code, message: e.message }).catch((failed: unknown) => request.log.warn({ err: failed, jobId }, 'could not mark the job that failed to start'));
+        }
         throw asBodyError(err);
       }
       request.audit.target = `prediction_set:${started.predictionSetId}`;

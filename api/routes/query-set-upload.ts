@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance } from 'fastify';
-import { ProteaError } from '../../lib/errors.js';
+import { ProteaError, classify } from '../../lib/errors.js';
 import { uuidv7 } from '../../lib/ids.js';
-import { ensureJobRow } from '../../lib/queries/jobs.js';
+import { ensureJobRow, failQueuedJob } from '../../lib/queries/jobs.js';
 import { topicName } from '../../topics/catalogue.js';
 import { fastaRun } from '../../topics/ingest-runs.js';
 import { produce } from '../../topics/produce.js';
@@ -103,7 +103,14 @@ export function registerQuerySetUpload(app: FastifyInstance, deps: ApiDependenci
         request.audit.jobId = jobId;
         // the job is readable (and streamable) at once, before the jobs sink has stored its first event
         await ensureJobRow(deps.db, { id: jobId, operation: run.operation, queueName: 'ingest', payload: { ...payload, topic: topicName(run.topicId, deps.namespace) } });
-        const report = await produce({ ...run, payload }, { producer: deps.producer(), namespace: deps.namespace, progress: null, jobId });
+        let report;
+        try {
+          report = await produce({ ...run, payload }, { producer: deps.producer(), namespace: deps.namespace, progress: null, jobId });
+        } catch (err) {
+          const e = classify(err);
+          await failQueuedJob(deps.db, jobId, { code: e.code, message: e.message }).catch((failed: unknown) => request.log.warn({ err: failed, jobId }, 'could not mark the upload job that failed to start'));
+          throw err;
+        }
         void reply.code(202).header('location', `/query-sets/${querySetId}`);
         return {
           query_set_id: querySetId,

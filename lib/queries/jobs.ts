@@ -160,3 +160,14 @@ export async function ensureJobRow(db: CommonQueryMethods, job: { id: string; op
     INSERT INTO job (id, operation, queue_name, payload) VALUES (${job.id}, ${job.operation}, ${job.queueName}, ${sql.jsonb(job.payload as never)})
     ON CONFLICT (id) DO NOTHING`);
 }
+
+/**
+ * Marks a job the API made visible (ensureJobRow) failed when starting it
+ * failed before its events could be sent (the broker away, say), so it does
+ * not stay queued forever; a job whose events have moved it on is left alone.
+ */
+export async function failQueuedJob(db: CommonQueryMethods, jobId: string, error: { code: string; message: string }): Promise<void> {
+  await db.query(sql.unsafe`
+    UPDATE job SET status = 'failed', finished_at = now(), error_code = ${error.code}, error_message = ${error.message}
+     WHERE id = ${jobId} AND status = 'queued'`);
+}

@@ -6,13 +6,14 @@
 // for the file; a fresh database per test.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import t, { type Test } from 'tap';
 import { buildApi, type ApiOptions } from '../../api/server.js';
 import { createQueryPool, sql, type DatabasePool } from '../../lib/db.js';
-import { withAdmin } from '../../lib/kafka-client.js';
+import { createKafkaClient, withAdmin } from '../../lib/kafka-client.js';
+import { TopicProducer } from '../../lib/topic-producer.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { startStages, type RunningStage } from '../../pipeline/stages.js';
 import { topicName } from '../../topics/catalogue.js';
@@ -54,6 +55,7 @@ async function api(t: Test, opts: { tokens?: string; maxStreams?: number; dbUrl?
     settings: { apiTokens: opts.tokens ?? TOKENS, topicNamespace: namespace, apiUploadMaxBytes: MAX_UPLOAD, apiMaxStreams: opts.maxStreams ?? 10, apiWriteRateLimit: 1000 },
     streamPollMs: 100,
     streamHeartbeatMs: opts.streamHeartbeatMs ?? 15_000,
+    ...(opts.producer ? { producer: opts.producer } : {}),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(async () => {
@@ -177,6 +179,19 @@ t.test('refused uploads: too large, malformed multipart, wrong content type, no 
     [415, 'PROTEA_ERR_UNSUPPORTED_MEDIA_TYPE', 'alice'], [415, 'PROTEA_ERR_UNSUPPORTED_MEDIA_TYPE', 'alice'], [415, 'PROTEA_ERR_UNSUPPORTED_MEDIA_TYPE', null],
   ], 'every refused write has its audit row, with its code and token');
   t.same(await rows(db, sql.unsafe`SELECT id FROM job`), [], 'no refused upload started a job');
+});
+
+t.test('an upload while the broker is away is a 503 KAFKA_UNAVAILABLE, and its job is marked failed rather than left queued', async (t) => {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const dead = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const producer = new TopicProducer({ kafka: createKafkaClient({ brokers: [dead], quick: true }) });
+  const { db, base } = await api(t, { producer });
+  const res = await post(base, '/query-sets', { headers: AUTH, body: form('>P1\nMKV\n', { name: 'no-broker' }) });
+  isError(t, res, 503, 'KAFKA_UNAVAILABLE', 'the broker away');
+  const jobs = await rows<{ status: string; error_code: string; operation: string }>(db, sql.unsafe`SELECT status, error_code, operation FROM job`);
+  t.same(jobs, [{ status: 'failed', error_code: 'PROTEA_ERR_KAFKA_UNAVAILABLE', operation: 'produce.fasta' }]);
 });
 
 const jobEvents = (ms: SseMessage[]) => ms.filter((m) => m.event === 'job_event').map((m) => ({ ...(JSON.parse(m.data) as { id: number; event: string; stage: string | null }), sseId: Number(m.id) }));
