@@ -6,6 +6,7 @@
 // for the file; a fresh database per test.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import net, { type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -344,7 +345,10 @@ t.test('POST /jobs/:id/cancel: 200 and a durable cancelled status, the predictor
 t.test('a prediction job started with POST /prediction-sets (the parameters of protea predict) is cancelled, and the body is validated', async (t) => {
   const { db, dbUrl, base } = await api(t);
   await stages(t, [...INGEST_STAGES, 'sink:jobs'], dbUrl);
-  const up = await post(base, '/query-sets', { headers: AUTH, body: form(FASTA, { name: 'to-predict' }) });
+  // gzip, named by its file name
+  const up = await post(base, '/query-sets', { headers: AUTH, body: form(gzipSync(FASTA), {}, 'to-predict.fasta.gz') });
+  t.equal(up.status, 202, JSON.stringify(up.body));
+  t.match(up.body, { query_set_name: 'to-predict', records_sent: 7, records_rejected: 1 }, 'a gzip upload reads as the plain one; the name defaults to the file name without .fasta.gz');
   await until('the query set to land', () => rows<{ n: number }>(db, sql.unsafe`SELECT count(*)::int AS n FROM query_set_entry e JOIN query_set q ON q.id = e.query_set_id WHERE q.name = 'to-predict'`), (r) => r[0]!.n === 6, { timeoutMs: 90_000 });
   const snapshot = await db.oneFirst(sql.unsafe`INSERT INTO ontology_snapshot (obo_url, obo_version) VALUES ('t.obo', 'predict-test') RETURNING id`);
   await db.query(sql.unsafe`INSERT INTO annotation_set (source, source_version, ontology_snapshot_id) VALUES ('test', '1', ${snapshot as string})`);
@@ -396,7 +400,6 @@ t.test('a prediction job started with POST /prediction-sets (the parameters of p
     t.equal(r.body.parameter, parameter, `${JSON.stringify(body)} names ${parameter}`);
     t.notMatch(r.body.message, /--/, 'in the body\'s words, not the CLI\'s options');
   }
-  void up;
 });
 
 t.test('GET /jobs: filters, keyset pages to the microsecond, and 400s for bad parameters', async (t) => {
