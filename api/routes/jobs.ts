@@ -11,7 +11,7 @@
 // ?last_event_id= gets every later event once, none twice; `job` states are
 // snapshots and are sent again on connect. The server polls PostgreSQL every
 // poll interval per stream and stops when the client goes away.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { JobReporter } from '../../lib/jobs.js';
 import { ProteaError } from '../../lib/errors.js';
 import { uuidv7 } from '../../lib/ids.js';
@@ -259,4 +259,3 @@ function registerJobStream(app: FastifyInstance, deps: ApiDependencies): void {
   );
 }
 
-export type { FastifyReply };
