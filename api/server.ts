@@ -4,12 +4,14 @@
 // PROTEA_API_HOST:PROTEA_API_PORT. Cross-cutting rules live here: the OpenAPI
 // document, CORS, the write guard (tokens, rate limit, audit log) and errors.
 import cors from '@fastify/cors';
+import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { config, type Config } from '../lib/config.js';
 import type { DatabasePool } from '../lib/db.js';
 import { describeCluster } from '../lib/kafka-client.js';
 import { logger as projectLogger } from '../lib/log.js';
+import { TopicProducer } from '../lib/topic-producer.js';
 import { parseTokens, type ApiToken } from './auth.js';
 import { installErrorHandling } from './errors.js';
 import { clientError, frameworkError, installInputGuards } from './input-guards.js';
@@ -19,6 +21,8 @@ import { registerEvaluationRoutes } from './routes/evaluation.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
+import { registerPredictionSetWrites } from './routes/prediction-set-writes.js';
+import { registerQuerySetUpload } from './routes/query-set-upload.js';
 import { installWriteGuard, writeRateKey } from './writes.js';
 
 export interface ApiOptions {
@@ -27,7 +31,12 @@ export interface ApiOptions {
   /** the pino logger; default lib/log.ts's, component 'api' */
   logger?: FastifyBaseLogger;
   /** settings; default config() (PROTEA_* environment) */
-  settings?: Partial<Pick<Config, 'apiTokens' | 'apiCorsOrigins' | 'apiWriteRateLimit' | 'apiUploadMaxBytes' | 'kafkaBrokers' | 'registryUrl'>>;
+  settings?: Partial<Pick<Config, 'apiTokens' | 'apiCorsOrigins' | 'apiWriteRateLimit' | 'apiUploadMaxBytes' | 'apiMaxStreams' | 'kafkaBrokers' | 'registryUrl' | 'topicNamespace'>>;
+  /** the producer of the writes (uploads, prediction requests, cancel events); default one of the API's own, made on first use and disconnected by close() */
+  producer?: TopicProducer;
+  /** job streams: how often each polls PostgreSQL (default 300 ms) and sends a heartbeat comment (default 15 s) */
+  streamPollMs?: number;
+  streamHeartbeatMs?: number;
   /** readiness probes; default: Kafka describeCluster and the registry's /subjects */
   probeKafka?: () => Promise<unknown>;
   probeRegistry?: () => Promise<unknown>;
@@ -36,8 +45,16 @@ export interface ApiOptions {
 /** What the route modules get: the pool, the settings in force and the probes. */
 export interface ApiDependencies {
   db: DatabasePool;
-  settings: Pick<Config, 'apiTokens' | 'apiCorsOrigins' | 'apiWriteRateLimit' | 'apiUploadMaxBytes' | 'kafkaBrokers' | 'registryUrl'>;
+  settings: Pick<Config, 'apiTokens' | 'apiCorsOrigins' | 'apiWriteRateLimit' | 'apiUploadMaxBytes' | 'apiMaxStreams' | 'kafkaBrokers' | 'registryUrl' | 'topicNamespace'>;
   tokens: readonly ApiToken[];
+  /** the topic namespace the writes produce to */
+  namespace: string;
+  /** the writes' producer (connected on first send) */
+  producer: () => TopicProducer;
+  /** live job streams at once (PROTEA_API_MAX_STREAMS) and their poll and heartbeat intervals */
+  maxStreams: number;
+  streamPollMs: number;
+  streamHeartbeatMs: number;
   probeKafka: () => Promise<unknown>;
   probeRegistry: () => Promise<unknown>;
 }
@@ -58,11 +75,19 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     apiUploadMaxBytes: options.settings?.apiUploadMaxBytes ?? cfg.apiUploadMaxBytes,
     kafkaBrokers: options.settings?.kafkaBrokers ?? cfg.kafkaBrokers,
     registryUrl: options.settings?.registryUrl ?? cfg.registryUrl,
+    apiMaxStreams: options.settings?.apiMaxStreams ?? cfg.apiMaxStreams,
+    topicNamespace: options.settings?.topicNamespace ?? cfg.topicNamespace,
   };
+  let ownProducer: TopicProducer | undefined;
   const deps: ApiDependencies = {
     db: options.db,
     settings,
     tokens: parseTokens(settings.apiTokens),
+    namespace: settings.topicNamespace,
+    producer: () => options.producer ?? (ownProducer ??= new TopicProducer()),
+    maxStreams: settings.apiMaxStreams,
+    streamPollMs: options.streamPollMs ?? 300,
+    streamHeartbeatMs: options.streamHeartbeatMs ?? 15_000,
     probeKafka: options.probeKafka ?? (() => describeCluster({ brokers: settings.kafkaBrokers })),
     probeRegistry:
       options.probeRegistry ??
@@ -99,7 +124,14 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   });
   registerMetricsRoutes(app);
   registerHealthRoutes(app, deps);
-  registerJobRoutes(app, deps.db);
+  // multipart bodies are parsed by the upload route itself (streamed, after the token check)
+  await app.register(multipart, { throwFileSizeLimit: true, limits: { fileSize: Math.max(1, settings.apiUploadMaxBytes) } });
+  app.addHook('onClose', async () => {
+    await ownProducer?.disconnect().catch(() => undefined);
+  });
+  registerJobRoutes(app, deps);
+  registerQuerySetUpload(app, deps);
+  registerPredictionSetWrites(app, deps);
   registerEvaluationRoutes(app, deps.db);
   registerAuditRoutes(app, deps);
   return app;

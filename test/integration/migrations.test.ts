@@ -160,7 +160,7 @@ const ACCESS_PATHS: Array<[string, string[], string?]> = [
   ['go_term_relationship', ['child_go_term_id']], ['go_term_relationship', ['parent_go_term_id']],
   ['protein_go_annotation', ['protein_accession']], ['protein_go_annotation', ['go_term_id']],
   ['go_prediction', ['prediction_set_id', 'protein_accession']], ['go_prediction', ['prediction_set_id', 'go_term_id']],
-  ['job', ['status', 'created_at']], ['job_event', ['job_id', 'ts']], ['query_set_entry', ['sequence_id']],
+  ['job', ['status', 'created_at']], ['job', ['created_at', 'id']], ['job_event', ['job_id', 'ts']], ['query_set_entry', ['sequence_id']],
   ['sequence_embedding', ['embedding_config_id']], ['sink_offsets', ['sink', 'topic', 'partition']],
   ['prediction_set', ['kind']], ['evaluation_target', ['evaluation_set_id', 'category']], ['evaluation_known', ['evaluation_set_id']],
 ];
