@@ -172,7 +172,13 @@ function registerJobStream(app: FastifyInstance, deps: ApiDependencies): void {
         tags: ['jobs'],
         params: idParams,
         querystring: STREAM_QUERY,
-        produces: ['text/event-stream'],
+        // documents the media type (the handler writes the stream itself, nothing is serialised)
+        response: {
+          200: {
+            description: 'messages `progress` and `event` with `id:` lines, then `end` when the job has ended',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+        },
       },
     },
     async (request, reply) => {
