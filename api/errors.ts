@@ -45,7 +45,7 @@ export function badParameter(name: string, message: string, hint?: string): Prot
 }
 
 /** Statuses of Fastify's and its plugins' own errors that have a code of their own. */
-const FASTIFY_4XX: Record<number, ErrorName> = { 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 413: 'PAYLOAD_TOO_LARGE', 429: 'RATE_LIMITED' };
+const FASTIFY_4XX: Record<number, ErrorName> = { 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 429: 'RATE_LIMITED' };
 
 interface ValidationItem {
   keyword: string;
@@ -77,6 +77,8 @@ function validationError(err: FastifyError, request: FastifyRequest): ProteaErro
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: ProteaError): FastifyReply {
   const status = httpStatus(err);
   const body = errorBody(err);
+  // a write's audit row records the code it was refused with (validation and parser errors included)
+  if (request.audit) request.audit.errorCode = err.code;
   if (status >= 500) {
     request.log.error({ err: err.cause ?? err, code: err.code, reqId: request.id }, `${request.method} ${request.url} failed: ${err.message}`);
     // an unexpected failure's text is for the log, not for clients
@@ -95,6 +97,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       const key: ErrorName = FASTIFY_4XX[err.statusCode] ?? 'USAGE';
       const e = new ProteaError(key, err.message, key === 'USAGE' ? { hint: API_HINT } : {});
+      if (request.audit) request.audit.errorCode = e.code;
       return reply.code(err.statusCode).type('application/json; charset=utf-8').send({ ...errorBody(e), error: reason(err.statusCode) } satisfies ErrorBody);
     }
     const classified = classify(err, { component: 'api' });

@@ -26,7 +26,8 @@ export function decodeCursor(raw: string | undefined, kinds: readonly ('string' 
   }
   if (!Array.isArray(key) || key.length !== kinds.length) throw bad();
   key.forEach((v, i) => {
-    if (typeof v !== kinds[i] || (typeof v === 'number' && !Number.isFinite(v)) || (typeof v === 'string' && v.length > 200)) throw bad();
+    // numbers beyond 2^53 are no key this API wrote (ids are bigint, scores small): [1e308] was a 500 from PostgreSQL
+    if (typeof v !== kinds[i] || (typeof v === 'number' && !(Math.abs(v) <= Number.MAX_SAFE_INTEGER)) || (typeof v === 'string' && (v.length > 200 || v.includes('\u0000')))) throw bad();
   });
   return key as CursorKey;
 }

@@ -42,6 +42,7 @@ export const SETTINGS = {
   apiCorsOrigins: { env: 'PROTEA_API_CORS_ORIGINS', kind: 'string', default: '', doc: 'Origins allowed to call the API from a browser (CORS), comma-separated, or `*` for any; unset: no CORS headers.' },
   apiWriteRateLimit: { env: 'PROTEA_API_WRITE_RATE_LIMIT', kind: 'int', default: '30', doc: 'Writes per minute per token (per client address without one) before the API answers 429.' },
   apiUploadMaxBytes: { env: 'PROTEA_API_UPLOAD_MAX_BYTES', kind: 'int', default: '104857600', doc: 'Largest FASTA upload POST /query-sets accepts, in bytes (413 beyond).' },
+  apiMaxStreams: { env: 'PROTEA_API_MAX_STREAMS', kind: 'int', default: '100', doc: 'Live job streams (GET /jobs/ID/stream, Server-Sent Events) the API serves at once; one more is answered 503 TOO_MANY_STREAMS.' },
   apiStatementTimeoutMs: { env: 'PROTEA_API_STATEMENT_TIMEOUT_MS', kind: 'int', default: '15000', doc: 'PostgreSQL statement timeout of the API\'s queries, in milliseconds (a query past it is cancelled and answered 503).' },
   apiSubgraphMaxNodes: { env: 'PROTEA_API_SUBGRAPH_MAX_NODES', kind: 'int', default: '2000', doc: 'Most terms GET /ontology-snapshots/ID/subgraph answers (the GO ids asked and all their ancestors); a larger subgraph is refused with 400: ask for fewer terms.' },
   retryMaxAttempts: { env: 'PROTEA_RETRY_MAX_ATTEMPTS', kind: 'int', default: '10', doc: 'Attempts in all (the first included) of a stage step that fails with a retry-disposition error, before the stage gives the batch back.' },
@@ -85,6 +86,7 @@ export interface Config {
   readonly apiWriteRateLimit: number;
   readonly apiUploadMaxBytes: number;
   readonly apiStatementTimeoutMs: number;
+  readonly apiMaxStreams: number;
   readonly apiSubgraphMaxNodes: number;
   readonly retryMaxAttempts: number;
   readonly retryInitialDelayMs: number;

@@ -78,6 +78,12 @@ export const CATALOGUE = {
   WRITES_DISABLED: entry('fatal', 403, 'The API has no tokens, so its writes are off: set PROTEA_API_TOKENS (e.g. `me:SECRET-OF-16+-CHARS`) for `protea api` and send `Authorization: Bearer SECRET`.'),
   RATE_LIMITED: entry('retry', 429, 'Too many writes in a minute from this token (PROTEA_API_WRITE_RATE_LIMIT): wait for the Retry-After seconds and send again.'),
   PAYLOAD_TOO_LARGE: entry('fatal', 413, 'The upload is larger than PROTEA_API_UPLOAD_MAX_BYTES: split the FASTA, or raise the limit of the API process.'),
+  URI_TOO_LONG: entry('fatal', 414, 'The URL (or one path segment of it) is longer than the API accepts: ids and accessions are short; send long filters in fewer, shorter parameters.'),
+  HEADERS_TOO_LARGE: entry('fatal', 431, 'The request headers are larger than the server accepts (16 KiB in all): send fewer or shorter headers (cookies, a very long Authorization).'),
+  REQUEST_TIMEOUT: entry('retry', 408, 'The request did not arrive in full in time (slow or stalled client): send it again.'),
+  UNSUPPORTED_MEDIA_TYPE: entry('fatal', 415, 'Send the FASTA as multipart/form-data with the file in a part named `file` (curl -F file=@my.fasta); see README, Jobs, live progress and writes.'),
+  JOB_ENDED: entry('fatal', 409, 'The job has already ended (succeeded, failed or cancelled): there is nothing to cancel. GET /jobs/ID shows how it ended.'),
+  TOO_MANY_STREAMS: entry('retry', 503, 'The API serves PROTEA_API_MAX_STREAMS live job streams at once: retry after the Retry-After seconds, poll GET /jobs/ID instead, or raise the limit of the API process.'),
   QUERY_TIMEOUT: entry('retry', 503, 'The query ran past PROTEA_API_STATEMENT_TIMEOUT_MS and was cancelled: narrow it (filters, a smaller limit) or raise the limit of the API process.'),
   ALIGNMENT_FAILED: entry('fatal', 500, 'The aligner failed: a worker died, or a very long pair ran out of memory for its traceback (about 4 bytes per cell); see the cause.'),
   INTERNAL: entry('fatal', 500, 'This is a bug; please report it with the log.'),
@@ -138,6 +144,14 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 
 const RETRIABLE_SQLSTATE = /^(08|40|53|57P0[1-3])/;
 
+/** A kafkajs connection failure (or a network error) somewhere in a cause chain. */
+function kafkaConnectionFailure(cause: unknown, depth = 0): boolean {
+  if (!cause || typeof cause !== 'object' || depth > 5) return false;
+  const c = cause as { name?: string; code?: string; cause?: unknown };
+  if (c.name === 'KafkaJSConnectionError' || (typeof c.code === 'string' && NETWORK_CODES.has(c.code))) return true;
+  return kafkaConnectionFailure(c.cause, depth + 1);
+}
+
 /**
  * Maps an error from kafkajs, pg/slonik, the registry client or fastify onto the
  * catalogue, keeping the original as the cause. A ProteaError passes through.
@@ -149,8 +163,11 @@ export function classify(err: unknown, context: ErrorContext = {}): ProteaError 
   const name = e?.name ?? '';
   const pgCode = typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : (e?.cause as { code?: string } | undefined)?.code;
   if (name.startsWith('Kafka')) {
-    // kafkajs says itself whether an error may pass on a retry (its `retriable` flag)
-    return new ProteaError(e.retriable === false ? 'KAFKA_REFUSED' : 'KAFKA_UNAVAILABLE', message, context, { cause: err });
+    // kafkajs says itself whether an error may pass on a retry (its `retriable` flag);
+    // but when its own retries ran out it wraps the last error as non-retriable: a
+    // broker that could not be reached at all is still away, not refusing
+    const refused = e.retriable === false && !kafkaConnectionFailure(e.cause);
+    return new ProteaError(refused ? 'KAFKA_REFUSED' : 'KAFKA_UNAVAILABLE', message, context, { cause: err });
   }
   if (typeof e?.status === 'number') {
     if (e.status >= 400 && e.status < 500) return new ProteaError('REGISTRY_REJECTED', message, context, { cause: err });

@@ -73,6 +73,8 @@ export class TopicConsumer<T> {
   readonly registry: AvroRegistry;
 
   private readonly hooks: ConsumerHooks;
+  /** true between a group join and the client's stop (a crash-restart or a disconnect) */
+  private joined = false;
   /** how often a heartbeat is worth sending (the client sends at most one per interval) */
   readonly heartbeatIntervalMs: number;
 
@@ -93,9 +95,14 @@ export class TopicConsumer<T> {
     this.consumer.on(events.GROUP_JOIN, (event) => {
       const payload = event.payload as { memberAssignment: Record<string, number[]> };
       const byTopic = new Map(Object.entries(payload.memberAssignment).map(([t, ps]) => [t, [...ps].sort((a, b) => a - b)] as const));
+      this.joined = true;
       this.hooks.assigned?.(byTopic);
     });
     this.consumer.on(events.REBALANCING, () => this.hooks.revoked?.());
+    // the client drops its group state before it emits STOP, so a seek after it would throw
+    this.consumer.on(events.STOP, () => {
+      this.joined = false;
+    });
     this.consumer.on(events.CRASH, (event) => {
       const { error, restart } = event.payload as { error: Error; restart: boolean };
       this.hooks.crashed?.(classify(error, { component: 'kafka' }), restart);
@@ -171,8 +178,15 @@ export class TopicConsumer<T> {
     });
   }
 
-  seek(topic: string, partition: number, offset: string): void {
+  /**
+   * Moves the partition's fetch position. False when the member is not in a
+   * group any more (stopped, or restarting after a crash): the next join
+   * assigns the partitions again, and whoever seeks on assignment seeks then.
+   */
+  seek(topic: string, partition: number, offset: string): boolean {
+    if (!this.joined) return false;
     this.consumer.seek({ topic, partition, offset });
+    return true;
   }
 
   async disconnect(): Promise<void> {

@@ -608,7 +608,8 @@ export class SinkRunner<T> {
         const expected = stored.get(p) ?? 0n;
         this.partitions.set(p, { expected });
         if (this.opts.seekOnAssign !== false) {
-          this.runtime.consumer.seek(this.topic, p, expected.toString());
+          // a member that left the group meanwhile seeks again on its next join
+          if (!this.runtime.consumer.seek(this.topic, p, expected.toString())) return;
           this.metrics.seeks++;
         }
       }

@@ -52,6 +52,8 @@ export interface ProduceOptions {
   progress?: NodeJS.WriteStream | null;
   /** seconds between job progress events */
   progressEventSeconds?: number;
+  /** the job's id, when the caller must know it before the run starts (the API answers with it); default a new UUIDv7 */
+  jobId?: string;
 }
 
 /** A line the reader rejected, as a dead letter of the ingest stage (lib/runtime/dead-letters.ts builds it). */
@@ -73,7 +75,7 @@ export async function produce<V, Out>(run: ProduceRun<V, Out>, opts: ProduceOpti
   const topic = topicName(run.topicId, namespace);
   const dlq = topicName('dlq.ingest', namespace);
   const batchSize = opts.batchSize ?? 1000;
-  const job = new JobReporter(opts.producer, { operation: run.operation, stage: 'ingest', payload: { ...run.payload, topic }, namespace });
+  const job = new JobReporter(opts.producer, { operation: run.operation, stage: 'ingest', payload: { ...run.payload, topic }, namespace, ...(opts.jobId ? { id: opts.jobId } : {}) });
   const bar = opts.progress === null ? undefined : new Progress({ label: run.label, total: 0, ...(opts.progress ? { stream: opts.progress } : {}) });
   await job.created();
   await job.started();

@@ -19,17 +19,25 @@ function parsePort(raw: string): number {
 export function registerApi(program: Command): void {
   program
     .command('api')
-    .description('serve the HTTP API (jobs, predictions, proteins, reference data, evaluation sets and results, precision-recall plots, /health, /metrics) until SIGTERM or Ctrl-C')
+    .description('serve the HTTP API (jobs and their live progress, uploads and prediction jobs, predictions, proteins, reference data, evaluation sets and results, precision-recall plots, /health, /metrics) until SIGTERM or Ctrl-C')
     .option('--host <address>', `address to listen on (default ${SETTINGS.apiHost.env}, which defaults to ${SETTINGS.apiHost.default}; 0.0.0.0 serves other hosts)`)
     .option('--port <n>', `port to listen on (default ${SETTINGS.apiPort.env}, which defaults to ${SETTINGS.apiPort.default}; 0 picks a free port)`)
     .addHelpText(
       'after',
       `
-Routes (JSON unless noted; errors are {error, message, hint}):
+Routes (JSON unless noted; errors are {error, code, message, hint, parameter?}; lists page with ?limit= and ?after=<next>):
   GET /health                                   200 when PostgreSQL answers, else 503
   GET /metrics                                  Prometheus text
-  GET /jobs?status=&operation=&limit=           recent jobs
+  GET /jobs?status=&operation=&created_after=&created_before=&limit=&after=   jobs, newest first
   GET /jobs/ID                                  one job with its events
+  GET /jobs/ID/events?limit=&after=             its events in order, each with its id
+  GET /jobs/ID/stream[?last_event_id=N]         live progress and events (text/event-stream) until the job ends;
+                                                resumes after the Last-Event-ID header
+  POST /jobs/ID/cancel                          cancel a queued or running job (write)
+  POST /query-sets                              upload a FASTA (multipart/form-data: file, name, source) as a
+                                                query set; 202 {query_set_id, job_id} (write)
+  POST /prediction-sets                         start a prediction job (JSON: the options of protea predict,
+                                                snake_case); 202 {prediction_set_id, job_id} (write)
   GET /evaluation-sets?limit=                   recent evaluation sets
   GET /evaluation-sets/ID                       one set with its stats
   GET /evaluation-sets/ID/ground-truth?category=NK|LK|PK&namespace=NS   TSV target<TAB>term
@@ -38,7 +46,7 @@ Routes (JSON unless noted; errors are {error, message, hint}):
   GET /evaluation-results/ID[?format=tsv]       the stored result (or its best rows as TSV)
   GET /evaluation-results/ID.tsv[?best=f|s|f_w|s_w]   the best rows as TSV (default best F), as evaluate run writes them
   GET /evaluation-results/ID/plot.svg?category=&namespace=[&weighted=true]
-  GET /prediction-sets?kind=&limit=&after=      prediction sets, newest first (keyset pages: send next as after=)
+  GET /prediction-sets?kind=&limit=&after=      prediction sets, newest first
   GET /prediction-sets/ID                       one set: parameters, counts per aspect
   GET /prediction-sets/ID/predictions?protein=&aspect=P|F|C&min_score=&go_id=&top=N[&format=json|tsv|arrow]
   GET /proteins?taxonomy_id=&reviewed=&q=PREFIX proteins by accession
@@ -46,9 +54,10 @@ Routes (JSON unless noted; errors are {error, message, hint}):
   GET /proteins/ACCESSION/predictions?prediction_set_id=&aspect=&min_score=&go_id=&top=N[&format=]
   GET /embedding-configs  GET /annotation-sets  GET /ontology-snapshots  GET /query-sets  GET /query-sets/ID
   GET /ontology-snapshots/ID/subgraph?go_ids=GO:...,GO:...   ancestors as {nodes, edges}
-  GET /openapi.json (Swagger UI at /docs)       every route with its parameters
 
-The database is PROTEA_DB_URL; logs (pino JSON lines) go to stderr.`,
+Writes need \`Authorization: Bearer SECRET\` of PROTEA_API_TOKENS (unset: writes are off, 403).
+OpenAPI at /openapi.json, readable at /docs.
+The database is PROTEA_DB_URL, writes go to the topics of PROTEA_TOPIC_NAMESPACE; logs (pino JSON lines) go to stderr.`,
     )
     .action(async (opts: { host?: string; port?: string }) => {
       const cfg = config();

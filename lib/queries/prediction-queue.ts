@@ -62,6 +62,13 @@ export async function claimPending(tx: CommonQueryMethods, opts: { waitS: number
   }));
 }
 
+/** Drops the waiting queries of cancelled jobs (POST /jobs/ID/cancel); returns how many. */
+export async function dropCancelledPending(tx: CommonQueryMethods): Promise<number> {
+  const r = await tx.query(sql.unsafe`
+    DELETE FROM prediction_pending p USING job j WHERE j.id = p.job_id AND j.status = 'cancelled'`);
+  return r.rowCount;
+}
+
 export async function deletePending(tx: CommonQueryMethods, rows: readonly Pick<PendingQuery, 'predictionSetId' | 'accession'>[]): Promise<void> {
   if (rows.length === 0) return;
   await tx.query(sql.unsafe`

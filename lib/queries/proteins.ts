@@ -1,7 +1,7 @@
 // Reading proteins for the API: one protein with its isoforms, taxonomy,
 // sequence and GO annotations; keyset pages of proteins filtered by taxon,
 // reviewed flag and a prefix of the accession, entry name or gene name (the
-// prefix indexes of migration 0015).
+// prefix indexes of migration 0016).
 import { z } from 'zod';
 import { sql, type DatabasePool } from '../db.js';
 

@@ -35,6 +35,12 @@ export interface PredictRequest extends Omit<PredictionParams, 'embeddingConfigI
   dbUrl?: string;
   /** informational lines (what was resolved, warnings) */
   onInfo?: (line: string) => void;
+  /** a query pool to use (the API's); default a small one of its own on dbUrl, ended at the end */
+  db?: DatabasePool;
+  /** a producer to send with (the API's, kept connected); default one of its own, disconnected at the end */
+  producer?: TopicProducer;
+  /** called with the job before its first event is sent (the API makes the job row visible at once) */
+  onJob?: (job: { id: string; operation: string; stage: string; payload: Record<string, unknown> }) => Promise<void>;
 }
 
 export interface StartedPrediction {
@@ -63,7 +69,8 @@ async function chooseConfig(db: DatabasePool, id: string | undefined): Promise<E
 export async function startPrediction(req: PredictRequest): Promise<StartedPrediction> {
   const info = req.onInfo ?? (() => undefined);
   const namespace = req.namespace ?? config().topicNamespace;
-  const db = await createQueryPool(req.dbUrl ?? config().dbUrl, { maximumPoolSize: 2 });
+  const ownDb = req.db === undefined;
+  const db = req.db ?? (await createQueryPool(req.dbUrl ?? config().dbUrl, { maximumPoolSize: 2 }));
   try {
     const querySet = await resolveQuerySet(db, req.querySet);
     const entries = await querySetEntries(db, querySet.id);
@@ -98,14 +105,11 @@ export async function startPrediction(req: PredictRequest): Promise<StartedPredi
         info(`warning: ${refs.proteins - refs.embedded} of ${refs.proteins} reference proteins have no embedding under this config yet: they cannot be neighbours in this prediction set`);
       }
     }
-    const producer = new TopicProducer();
+    const producer = req.producer ?? new TopicProducer();
     try {
-      const job = new JobReporter(producer, {
-        operation: PREDICT_OPERATION,
-        stage: 'predictor',
-        namespace,
-        payload: { query_set_id: querySet.id, annotation_set_id: annotationSet.id, embedding_config_id: embeddingConfig?.id ?? null, method: req.method },
-      });
+      const payload = { query_set_id: querySet.id, annotation_set_id: annotationSet.id, embedding_config_id: embeddingConfig?.id ?? null, method: req.method };
+      const job = new JobReporter(producer, { operation: PREDICT_OPERATION, stage: 'predictor', namespace, payload });
+      await req.onJob?.({ id: job.id, operation: PREDICT_OPERATION, stage: 'predictor', payload });
       const params: PredictionParams = { ...req, embeddingConfigId: embeddingConfig?.id ?? null, annotationSetId: annotationSet.id };
       const predictionSetId = await insertMethodPredictionSet(db, {
         kind: req.method,
@@ -130,10 +134,10 @@ export async function startPrediction(req: PredictRequest): Promise<StartedPredi
       await job.send([job.event('produced', { progress_total: entries.length, message: `${entries.length} query proteins requested` })]);
       return { predictionSetId, jobId: job.id, queries: entries.length, annotationSet, embeddingConfig };
     } finally {
-      await producer.disconnect().catch(() => undefined);
+      if (!req.producer) await producer.disconnect().catch(() => undefined);
     }
   } finally {
-    await db.end();
+    if (ownDb) await db.end();
   }
 }
 

@@ -21,8 +21,9 @@ import type { PgPool } from '../../lib/copy.js';
 import { createCopyPool, createQueryPool, type DatabasePool } from '../../lib/db.js';
 import { ProteaError, classify } from '../../lib/errors.js';
 import { logger } from '../../lib/log.js';
+import { cancelledJobs } from '../../lib/queries/jobs.js';
 import { getPredictionSet } from '../../lib/queries/prediction-sets.js';
-import { addPending, claimPending, deletePending, type ClaimedQuery, type PendingQuery } from '../../lib/queries/prediction-queue.js';
+import { addPending, claimPending, deletePending, dropCancelledPending, type ClaimedQuery, type PendingQuery } from '../../lib/queries/prediction-queue.js';
 import { sleep } from '../../lib/runtime/retry.js';
 import { TopicProducer } from '../../lib/topic-producer.js';
 import type { PredictionRequestRecord } from '../../schemas/generated/types.js';
@@ -187,16 +188,18 @@ export async function runPredictor(opts: PredictorOptions = {}): Promise<Process
       copyPool = undefined;
     },
     async transform(records: DecodedRecord<PredictionRequestRecord>[], ctx) {
-      const requests = records.map((r): QueryRequest => ({ predictionSetId: r.value.prediction_set_id, jobId: r.value.job_id, accession: r.value.query_accession, md5: r.value.query_md5 }));
-      const outcomes = await predictGrouped(catalogue, requests, ctx.signal);
+      const all = records.map((r): QueryRequest => ({ predictionSetId: r.value.prediction_set_id, jobId: r.value.job_id, accession: r.value.query_accession, md5: r.value.query_md5 }));
+      // requests of a cancelled job (POST /jobs/ID/cancel) are dropped: acknowledged, not predicted
+      const cancelled = await cancelledJobs(pool(), all.map((r) => r.jobId));
+      const live = all.map((r, i) => ({ r, i })).filter(({ r }) => !cancelled.has(r.jobId));
+      const outcomes = await predictGrouped(catalogue, live.map(({ r }) => r), ctx.signal);
       const waiting: PendingQuery[] = [];
-      const results: TransformResult[] = outcomes.map((o, i) => {
-        if (o instanceof ProteaError) return o;
-        if (o.kind === 'pending') {
-          waiting.push(requests[i]!);
-          return [];
-        }
-        return predictionMessages(requests[i]!, o, outTopic);
+      const results: TransformResult[] = all.map(() => []);
+      outcomes.forEach((o, j) => {
+        const { r, i } = live[j]!;
+        if (o instanceof ProteaError) results[i] = o;
+        else if (o.kind === 'pending') waiting.push(r);
+        else results[i] = predictionMessages(r, o, outTopic);
       });
       await addPending(pool(), waiting);
       return results;
@@ -240,6 +243,8 @@ class PendingSweeper {
   /** One claim: returns how many waiting queries it dealt with. */
   async sweepOnce(): Promise<number> {
     return this.db().transaction(async (tx) => {
+      // the waiting queries of cancelled jobs are dropped (the cancel deletes them too; this catches a request that was being added meanwhile)
+      await dropCancelledPending(tx);
       const claimed = await claimPending(tx, { waitS: this.opts.waitS, limit: SWEEP_LIMIT });
       if (claimed.length === 0) return 0;
       const requests: QueryRequest[] = claimed.map((c) => ({ predictionSetId: c.predictionSetId, jobId: c.jobId, accession: c.accession, md5: c.md5 }));

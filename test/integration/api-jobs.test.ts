@@ -98,6 +98,7 @@ t.test('GET /jobs lists the jobs newest first, filtered by status and limited', 
   const body = json(all);
   const newestFirst = [...JOBS].sort((a, b) => b.created.localeCompare(a.created));
   t.same(body.jobs.map((j: { id: string }) => j.id), newestFirst.map((j) => j.id), 'every job but the pending placeholder, newest first');
+  t.equal(body.next, null, 'one page: no cursor (keyset pages and the other filters: api-writes.test.ts)');
   const failed = body.jobs.find((j: { id: string }) => j.id === JOBS[1]!.id);
   t.equal(failed.status, 'failed');
   t.equal(failed.operation, 'produce.gaf');

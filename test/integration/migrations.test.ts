@@ -160,10 +160,10 @@ const ACCESS_PATHS: Array<[string, string[], string?]> = [
   ['go_term_relationship', ['child_go_term_id']], ['go_term_relationship', ['parent_go_term_id']],
   ['protein_go_annotation', ['protein_accession']], ['protein_go_annotation', ['go_term_id']],
   ['go_prediction', ['prediction_set_id', 'protein_accession']], ['go_prediction', ['prediction_set_id', 'go_term_id']],
-  ['job', ['status', 'created_at']], ['job_event', ['job_id', 'ts']], ['query_set_entry', ['sequence_id']],
+  ['job', ['status', 'created_at']], ['job', ['created_at', 'id']], ['job_event', ['job_id', 'ts']], ['query_set_entry', ['sequence_id']],
   ['sequence_embedding', ['embedding_config_id']], ['sink_offsets', ['sink', 'topic', 'partition']],
   ['prediction_set', ['kind']], ['evaluation_target', ['evaluation_set_id', 'category']], ['evaluation_known', ['evaluation_set_id']],
-  // 0015: a protein's predictions across sets (GET /proteins/ACCESSION/predictions)
+  // 0016: a protein's predictions across sets (GET /proteins/ACCESSION/predictions)
   ['go_prediction', ['protein_accession', 'prediction_set_id', 'go_term_id']],
 ];
 
@@ -246,7 +246,7 @@ t.test('up, down, up: the full schema, then nothing, then the same schema again'
       const hit = indexCols.find((i) => i.tbl === table && i.method === method && want.every((c, k) => i.cols[k] === c));
       t.ok(hit, `${method} index on ${table}(${want.join(', ')})`);
     }
-    // 0015: GET /proteins?q= prefix matches (LIKE 'PREFIX%' whatever the collation)
+    // 0016: GET /proteins?q= prefix matches (LIKE 'PREFIX%' whatever the collation)
     const defsOf = new Map(snap.indexes.map((i) => [String(i.indexname), String(i.indexdef)]));
     t.match(defsOf.get('protein_accession_pattern_idx'), /\(accession text_pattern_ops\)/, 'accession prefix index');
     t.match(defsOf.get('protein_entry_name_pattern_idx'), /\(lower\(entry_name\) text_pattern_ops\)/, 'entry name prefix index');

@@ -23,6 +23,11 @@ t.test('classify maps library errors onto the catalogue and decides retriability
   t.equal(classify(kafka).retriable, true);
   const kafkaFatal = Object.assign(new Error('topic authorization failed'), { name: 'KafkaJSProtocolError', retriable: false });
   t.equal(classify(kafkaFatal).retriable, false);
+  // kafkajs wraps the last error as non-retriable when its own retries ran out: an unreachable broker is still away
+  const unreachable = Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:1'), { name: 'KafkaJSConnectionError', retriable: true, code: 'ECONNREFUSED' });
+  const exhausted = Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:1'), { name: 'KafkaJSNumberOfRetriesExceeded', retriable: false, cause: unreachable });
+  t.equal(classify(exhausted).code, 'PROTEA_ERR_KAFKA_UNAVAILABLE');
+  t.equal(classify(Object.assign(new Error('topic authorization failed'), { name: 'KafkaJSNonRetriableError', retriable: false, cause: kafkaFatal })).code, 'PROTEA_ERR_KAFKA_REFUSED', 'a refusal wrapped the same way stays a refusal');
 
   const serialization = Object.assign(new Error('could not serialize access'), { code: '40001' });
   t.equal(classify(serialization).code, 'PROTEA_ERR_DB_SERIALIZATION');

@@ -1,4 +1,4 @@
--- 0015 access paths of the API's read routes (issue 11).
+-- 0016 access paths of the API's read routes (issue 11).
 
 -- GET /proteins/ACCESSION/predictions: a protein's predictions across every
 -- prediction set, in the route's keyset order (set, term, row). The natural

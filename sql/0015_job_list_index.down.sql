@@ -1,0 +1,1 @@
+DROP INDEX job_created_at_id_idx;
