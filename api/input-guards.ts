@@ -119,8 +119,10 @@ export function clientError(log: FastifyBaseLogger, err: Error & { code?: string
   const e = new ProteaError(key, message, key === 'USAGE' ? { hint: 'Send a well-formed HTTP/1.1 request (RFC 9112): method, URL without spaces or control characters, `Name: value` headers.' } : {});
   const body = JSON.stringify({ ...errorBody(e), error: reason(status) } satisfies ErrorBody);
   log.debug({ err: { code: err.code, message: err.message }, status }, 'client error before any request');
+  // an answer to HEAD has no body: a client reads the bytes after the headers as a next answer
+  const head = Buffer.isBuffer(err.rawPacket) && err.rawPacket.subarray(0, 5).toString('latin1') === 'HEAD ';
   if (socket.writable) {
-    socket.end(`HTTP/1.1 ${status} ${reason(status)}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(`HTTP/1.1 ${status} ${reason(status)}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? '' : body}`);
     // a client still sending (huge headers) must not keep the socket: closed once the answer is out, or after a grace
     setTimeout(() => socket.destroy(), 1000).unref();
   } else {

@@ -126,6 +126,12 @@ t.test('client errors before any request: project body and Connection: close', a
     t.match(json(res).message, /malformed HTTP request \(HPE_/);
   }
 
+  // a malformed HEAD (a raw UTF-8 byte in the path) is answered without a body: the client would read it as a next answer
+  const head = parse(await raw(Buffer.concat([Buffer.from('HEAD /'), Buffer.from([0xc3, 0xa9]), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')])));
+  t.equal(head.statusCode, 400, 'malformed HEAD: 400');
+  t.equal(head.headers.connection, 'close');
+  t.equal(head.body, '', 'malformed HEAD: no body after the headers');
+
   const ok = parse(await raw('GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
   t.equal(ok.statusCode, 200, 'a well-formed request on the same server still works');
 });
