@@ -26,10 +26,13 @@ export function registerApi(program: Command): void {
       'after',
       `
 Routes (JSON unless noted; errors are {error, code, message, hint, parameter?}; lists page with ?limit= and ?after=<next>):
-  GET /health                                   200 when PostgreSQL answers, else 503
-  GET /metrics                                  Prometheus text
+  GET /health                                   liveness: 200 while the process answers
+  GET /ready                                    Kafka, registry and PostgreSQL, each with its state; 503 when one is down
+  GET /metrics                                  Prometheus text (per-route latency histograms)
+  GET /openapi.json, GET /docs                  the OpenAPI 3 document, and its docs page
+  GET /audit?limit=&after=                      every write, answered or refused (admin token)
   GET /jobs?status=&operation=&created_after=&created_before=&limit=&after=   jobs, newest first
-  GET /jobs/ID                                  one job with its events
+  GET /jobs/ID                                  one job with its first 200 events
   GET /jobs/ID/events?limit=&after=             its events in order, each with its id
   GET /jobs/ID/stream[?last_event_id=N]         live progress and events (text/event-stream) until the job ends;
                                                 resumes after the Last-Event-ID header
