@@ -8,6 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DatabasePool } from '../lib/db.js';
 import { cafaLine } from '../lib/prediction-formats.js';
 import { PredictionsArrowStream } from '../lib/predictions-arrow.js';
+import { recordOf } from '../lib/predictions-export.js';
 import {
   predictionRowsPage,
   streamFullPredictionRows,
@@ -144,21 +145,7 @@ export async function sendPredictions(
       : async () => {
           const arrow = new PredictionsArrowStream(metadata, 8192, [{ name: 'prediction_set_id', kind: 'text', nullable: false }]);
           await streamFullPredictionRows(db, filter, by, q.top, async (r) => {
-            const record = {
-              prediction_set_id: r.prediction_set_id,
-              protein: r.protein,
-              go_id: r.go_id,
-              go_name: r.go_name,
-              aspect: r.aspect,
-              term_score: r.term_score,
-              propagated: false,
-              score: r.score,
-              ref_protein: r.ref_protein,
-              distance: r.distance,
-              evidence_code: r.evidence_code,
-              qualifier: r.qualifier,
-              features: r.features,
-            };
+            const record = { prediction_set_id: r.prediction_set_id, ...recordOf(r, r.term_score) };
             for (const bytes of arrow.add(record)) await write(bytes);
           });
           for (const bytes of arrow.finish()) await write(bytes);

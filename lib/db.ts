@@ -10,12 +10,24 @@ import { logger } from './log.js';
 export { sql };
 export type { CommonQueryMethods, DatabasePool };
 
-export async function createQueryPool(url: string = config().dbUrl, options: { maximumPoolSize?: number; statementTimeoutMs?: number } = {}): Promise<DatabasePool> {
+export interface QueryPoolOptions {
+  maximumPoolSize?: number;
+  statementTimeoutMs?: number;
+  /**
+   * false: connections go back to the pool without slonik's `DISCARD ALL`, a
+   * second round trip per query. Only for pools whose queries leave no session
+   * state behind (no SET, no temp tables, no prepared statements by name): the API's.
+   */
+  resetOnRelease?: boolean;
+}
+
+export async function createQueryPool(url: string = config().dbUrl, options: QueryPoolOptions = {}): Promise<DatabasePool> {
   try {
     return await createPool(url, {
       maximumPoolSize: options.maximumPoolSize ?? 10,
       captureStackTrace: false,
       ...(options.statementTimeoutMs ? { statementTimeout: options.statementTimeoutMs } : {}),
+      ...(options.resetOnRelease === false ? { resetConnection: async () => {} } : {}),
     });
   } catch (err) {
     throw classify(err, { component: 'postgresql', hint: `Could not connect to ${redact(url)}: start the stack (protea stack up) or fix PROTEA_DB_URL.` });

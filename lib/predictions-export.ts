@@ -144,14 +144,14 @@ class Output {
   }
 }
 
-/** The record of a go_prediction row under its term. */
-function recordOf(r: FullRow, term: TermGroup<FullRow>): ExportRecord {
+/** The export record of a go_prediction row under its term (whose best score is termScore); the API's Arrow answers use it too. */
+export function recordOf(r: Omit<FullRow, 'query_taxon' | 'query_symbol'>, termScore: number | null): ExportRecord {
   return {
     protein: r.protein,
     go_id: r.go_id,
     go_name: r.go_name,
     aspect: r.aspect,
-    term_score: term.score,
+    term_score: termScore,
     propagated: false,
     score: r.score,
     ref_protein: r.ref_protein,
@@ -298,7 +298,7 @@ export async function exportPredictions(opts: ExportPredictionsOptions): Promise
             if (t.rows.length === 0) {
               const info = termInfo.get(t.goId);
               await emit({ protein, go_id: t.goId, go_name: info?.name ?? null, aspect: info?.aspect ?? null, term_score: t.score, propagated: true, score: null, ref_protein: null, distance: null, evidence_code: null, qualifier: null, features: { ...NO_FEATURES } });
-            } else for (const r of t.rows) await emit(recordOf(r, t));
+            } else for (const r of t.rows) await emit(recordOf(r, t.score));
           }
         });
         await streamFullRows(db, set.id, p.row, filter);

@@ -67,7 +67,7 @@ The database is PROTEA_DB_URL, writes go to the topics of PROTEA_TOPIC_NAMESPACE
       const host = opts.host ?? cfg.apiHost;
       const port = opts.port === undefined ? cfg.apiPort : parsePort(opts.port);
       const log = logger('api');
-      const db = await createQueryPool(cfg.dbUrl, { statementTimeoutMs: cfg.apiStatementTimeoutMs });
+      const db = await createQueryPool(cfg.dbUrl, { statementTimeoutMs: cfg.apiStatementTimeoutMs, resetOnRelease: false });
       const app = await buildApi({ db, logger: log });
       try {
         await app.listen({ host, port });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { sql, type DatabasePool } from '../db.js';
 import { ProteaError } from '../errors.js';
 
-const AnnotationSet = z.object({
+export const AnnotationSet = z.object({
   id: z.string(),
   source: z.string(),
   source_version: z.string().nullable(),

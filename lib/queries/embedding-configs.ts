@@ -8,7 +8,7 @@ import type { EmbeddingRecipe } from '../../processors/embedder/backend.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const Row = z.object({
+export const EmbeddingConfig = z.object({
   id: z.string(),
   model_name: z.string(),
   model_backend: z.string(),
@@ -25,7 +25,7 @@ const Row = z.object({
   active: z.boolean(),
   created_at: z.number(),
 });
-export type EmbeddingConfigRow = z.infer<typeof Row>;
+export type EmbeddingConfigRow = z.infer<typeof EmbeddingConfig>;
 
 const COLUMNS = sql.fragment`
   id, model_name, model_backend, layer_indices, layer_agg, pooling, normalize, normalize_residues, max_length,
@@ -59,7 +59,7 @@ export type NewEmbeddingConfig = Omit<EmbeddingRecipe, 'id'>;
  */
 export async function createEmbeddingConfig(db: CommonQueryMethods, r: NewEmbeddingConfig, opts: { active: boolean }): Promise<{ row: EmbeddingConfigRow; created: boolean }> {
   const layers = sql.array([...r.layerIndices], 'int4');
-  const inserted = await db.maybeOne(sql.type(Row)`
+  const inserted = await db.maybeOne(sql.type(EmbeddingConfig)`
     INSERT INTO embedding_config (model_name, model_backend, layer_indices, layer_agg, pooling, normalize, normalize_residues,
                                   max_length, use_chunking, chunk_size, chunk_overlap, description, active)
     VALUES (${r.modelName}, ${r.modelBackend}, ${layers}, ${r.layerAgg}, ${r.pooling}, ${r.normalize}, ${r.normalizeResidues},
@@ -67,7 +67,7 @@ export async function createEmbeddingConfig(db: CommonQueryMethods, r: NewEmbedd
     ON CONFLICT ON CONSTRAINT embedding_config_natural_key DO NOTHING
     RETURNING ${COLUMNS}`);
   if (inserted) return { row: inserted, created: true };
-  const existing = await db.one(sql.type(Row)`
+  const existing = await db.one(sql.type(EmbeddingConfig)`
     SELECT ${COLUMNS} FROM embedding_config
      WHERE model_name = ${r.modelName} AND model_backend = ${r.modelBackend} AND layer_indices = ${layers}
        AND layer_agg = ${r.layerAgg} AND pooling = ${r.pooling} AND normalize = ${r.normalize}
@@ -78,7 +78,7 @@ export async function createEmbeddingConfig(db: CommonQueryMethods, r: NewEmbedd
 
 /** Every config, oldest first, with how many vectors each has. */
 export async function listEmbeddingConfigs(db: CommonQueryMethods): Promise<readonly (EmbeddingConfigRow & { embeddings: number; sequences: number })[]> {
-  const Listed = Row.extend({ embeddings: z.number(), sequences: z.number() });
+  const Listed = EmbeddingConfig.extend({ embeddings: z.number(), sequences: z.number() });
   return db.any(sql.type(Listed)`
     SELECT ${COLUMNS},
            (SELECT count(*) FROM sequence_embedding e WHERE e.embedding_config_id = c.id)::int AS embeddings,
@@ -89,7 +89,7 @@ export async function listEmbeddingConfigs(db: CommonQueryMethods): Promise<read
 /** One config, or null (also for a string that is not a UUID). */
 export async function getEmbeddingConfig(db: CommonQueryMethods, id: string): Promise<EmbeddingConfigRow | null> {
   if (!UUID.test(id)) return null;
-  return db.maybeOne(sql.type(Row)`SELECT ${COLUMNS} FROM embedding_config WHERE id = ${id}`);
+  return db.maybeOne(sql.type(EmbeddingConfig)`SELECT ${COLUMNS} FROM embedding_config WHERE id = ${id}`);
 }
 
 /** One config, or NOT_FOUND with what to do. */
@@ -102,10 +102,10 @@ export async function requireEmbeddingConfig(db: CommonQueryMethods, id: string)
 /** Switches a config on or off; nothing else of it changes. Returns the row as it is now. */
 export async function setEmbeddingConfigActive(db: CommonQueryMethods, id: string, active: boolean): Promise<EmbeddingConfigRow> {
   await requireEmbeddingConfig(db, id);
-  return db.one(sql.type(Row)`UPDATE embedding_config SET active = ${active} WHERE id = ${id} RETURNING ${COLUMNS}`);
+  return db.one(sql.type(EmbeddingConfig)`UPDATE embedding_config SET active = ${active} WHERE id = ${id} RETURNING ${COLUMNS}`);
 }
 
 /** The configs the embedder embeds new sequences under. */
 export async function activeEmbeddingConfigs(db: CommonQueryMethods): Promise<readonly EmbeddingConfigRow[]> {
-  return db.any(sql.type(Row)`SELECT ${COLUMNS} FROM embedding_config WHERE active ORDER BY created_at, id`);
+  return db.any(sql.type(EmbeddingConfig)`SELECT ${COLUMNS} FROM embedding_config WHERE active ORDER BY created_at, id`);
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { sql, type DatabasePool } from '../db.js';
 import { ProteaError } from '../errors.js';
 
-const Snapshot = z.object({
+export const Snapshot = z.object({
   id: z.string(),
   obo_version: z.string(),
   obo_url: z.string(),

@@ -132,25 +132,31 @@ export async function streamFullRows(db: DatabasePool, setId: string, onRow: (ro
         LEFT JOIN protein q ON q.accession = p.protein_accession
        WHERE p.prediction_set_id = ${setId} ${proteinFilter(filter)}
        ORDER BY p.protein_accession, p.go_term_id, p.ref_protein_accession`,
-    (r) => {
-      const features = {} as Record<FeatureColumn, number | string | null>;
-      for (const [c] of FEATURE_COLUMNS) features[c] = (r[c] ?? null) as number | string | null;
-      return onRow({
-        protein: r.protein as string,
-        go_id: r.go_id as string,
-        go_name: (r.go_name ?? null) as string | null,
-        aspect: (r.aspect ?? null) as string | null,
-        score: (r.score ?? null) as number | null,
-        ref_protein: (r.ref_protein ?? null) as string | null,
-        distance: (r.distance ?? null) as number | null,
-        evidence_code: (r.evidence_code ?? null) as string | null,
-        qualifier: (r.qualifier ?? null) as string | null,
+    (r) =>
+      onRow({
+        ...predictionColumnsOf(r),
         query_taxon: (r.query_taxon ?? null) as number | null,
         query_symbol: (r.query_symbol ?? null) as string | null,
-        features,
-      });
-    },
+      }),
   );
+}
+
+/** The columns every view of a prediction row shares (exports, the API), read off a row that selected them under these names and FEATURE_SELECT. */
+export function predictionColumnsOf(r: Record<string, unknown>): Omit<FullRow, 'query_taxon' | 'query_symbol'> {
+  const features = {} as Record<FeatureColumn, number | string | null>;
+  for (const [c] of FEATURE_COLUMNS) features[c] = (r[c] ?? null) as number | string | null;
+  return {
+    protein: r.protein as string,
+    go_id: r.go_id as string,
+    go_name: (r.go_name ?? null) as string | null,
+    aspect: (r.aspect ?? null) as string | null,
+    score: (r.score ?? null) as number | null,
+    ref_protein: (r.ref_protein ?? null) as string | null,
+    distance: (r.distance ?? null) as number | null,
+    evidence_code: (r.evidence_code ?? null) as string | null,
+    qualifier: (r.qualifier ?? null) as string | null,
+    features,
+  };
 }
 
 const ASPECT_OF_NAMESPACE: Readonly<Record<string, string>> = { molecular_function: 'F', biological_process: 'P', cellular_component: 'C' };

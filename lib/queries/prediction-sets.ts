@@ -11,7 +11,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type PredictionSetKind = 'knn' | 'identity' | 'imported' | 'baseline';
 
-const PredictionSet = z.object({
+export const PredictionSet = z.object({
   id: z.string(),
   kind: z.enum(['knn', 'identity', 'imported', 'baseline']),
   name: z.string().nullable(),

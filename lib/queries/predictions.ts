@@ -7,7 +7,7 @@
 // prediction set, or the prediction set for one protein.
 import { z } from 'zod';
 import { sql, type DatabasePool } from '../db.js';
-import { FEATURE_COLUMNS, consume, type FeatureColumn } from './prediction-export.js';
+import { FEATURE_COLUMNS, consume, predictionColumnsOf, type FeatureColumn } from './prediction-export.js';
 
 export interface PredictionFilter {
   /** rows of this prediction set */
@@ -162,24 +162,7 @@ export interface FullPredictionRow extends PredictionRow {
 }
 
 function withFeatures(r: Record<string, unknown>, termScore: number | null): FullPredictionRow {
-  const features = {} as Record<FeatureColumn, number | string | null>;
-  for (const [c] of FEATURE_COLUMNS) features[c] = (r[c] ?? null) as number | string | null;
-  return {
-    prediction_set_id: r.prediction_set_id as string,
-    protein: r.protein as string,
-    go_id: r.go_id as string,
-    go_name: (r.go_name ?? null) as string | null,
-    aspect: (r.aspect ?? null) as string | null,
-    score: (r.score ?? null) as number | null,
-    ref_protein: (r.ref_protein ?? null) as string | null,
-    distance: (r.distance ?? null) as number | null,
-    evidence_code: (r.evidence_code ?? null) as string | null,
-    qualifier: (r.qualifier ?? null) as string | null,
-    go_term_id: r.go_term_id as number,
-    id: r.id as number,
-    term_score: termScore,
-    features,
-  };
+  return { prediction_set_id: r.prediction_set_id as string, ...predictionColumnsOf(r), go_term_id: r.go_term_id as number, id: r.id as number, term_score: termScore };
 }
 
 /**

@@ -6,6 +6,10 @@
 // (as float8: exact below 2^53 µs, i.e. until the year 2255, and a JSON number).
 import { z } from 'zod';
 import { sql, type DatabasePool } from '../db.js';
+import { AnnotationSet } from './annotation-sets.js';
+import { EmbeddingConfig } from './embedding-configs.js';
+import { Snapshot } from './ontology-terms.js';
+import { PredictionSet } from './prediction-sets.js';
 
 /** The keyset of these lists: (epoch microseconds of the row's time, id). */
 export type TimeKey = readonly [us: number, id: string];
@@ -19,22 +23,8 @@ function before(time: ReturnType<typeof sql.identifier>, id: ReturnType<typeof s
 
 // ---------------------------------------------------------------- prediction sets
 
-const PredictionSetListRow = z.object({
-  id: z.string(),
-  kind: z.string(),
-  name: z.string().nullable(),
-  ontology_snapshot_id: z.string(),
-  obo_version: z.string(),
-  annotation_set_id: z.string().nullable(),
-  embedding_config_id: z.string().nullable(),
-  query_set_id: z.string().nullable(),
-  limit_per_entry: z.number().nullable(),
-  distance_threshold: z.number().nullable(),
-  meta: z.record(z.unknown()),
-  job_id: z.string().nullable(),
-  created_at: z.number(),
-  cursor_us: z.number(),
-});
+// the set's row and its cursor time
+const PredictionSetListRow = PredictionSet.extend({ cursor_us: z.number() });
 export type PredictionSetListRow = z.infer<typeof PredictionSetListRow>;
 
 const PS_COLUMNS = sql.fragment`
@@ -82,24 +72,7 @@ export async function predictionSetTotals(db: DatabasePool, setId: string): Prom
 
 // ---------------------------------------------------------------- embedding configs
 
-const EmbeddingConfigListRow = z.object({
-  id: z.string(),
-  model_name: z.string(),
-  model_backend: z.string(),
-  layer_indices: z.array(z.number()),
-  layer_agg: z.string(),
-  pooling: z.string(),
-  normalize: z.boolean(),
-  normalize_residues: z.boolean(),
-  max_length: z.number(),
-  use_chunking: z.boolean(),
-  chunk_size: z.number(),
-  chunk_overlap: z.number(),
-  description: z.string().nullable(),
-  active: z.boolean(),
-  created_at: z.number(),
-  cursor_us: z.number(),
-});
+const EmbeddingConfigListRow = EmbeddingConfig.extend({ cursor_us: z.number() });
 export type EmbeddingConfigListRow = z.infer<typeof EmbeddingConfigListRow>;
 
 export async function embeddingConfigsPage(db: DatabasePool, opts: { active?: boolean; limit: number; after?: TimeKey }): Promise<readonly EmbeddingConfigListRow[]> {
@@ -114,17 +87,7 @@ export async function embeddingConfigsPage(db: DatabasePool, opts: { active?: bo
 
 // ---------------------------------------------------------------- annotation sets
 
-const AnnotationSetListRow = z.object({
-  id: z.string(),
-  source: z.string(),
-  source_version: z.string().nullable(),
-  ontology_snapshot_id: z.string(),
-  obo_version: z.string(),
-  job_id: z.string().nullable(),
-  meta: z.record(z.unknown()),
-  created_at: z.number(),
-  cursor_us: z.number(),
-});
+const AnnotationSetListRow = AnnotationSet.omit({ rows: true }).extend({ meta: z.record(z.unknown()), cursor_us: z.number() });
 export type AnnotationSetListRow = z.infer<typeof AnnotationSetListRow>;
 
 /** Annotation sets newest first (no row counts: counting a GOA set's rows is a scan of millions). */
@@ -140,18 +103,7 @@ export async function annotationSetsPage(db: DatabasePool, opts: { source?: stri
 
 // ---------------------------------------------------------------- ontology snapshots
 
-const SnapshotListRow = z.object({
-  id: z.string(),
-  obo_version: z.string(),
-  obo_url: z.string(),
-  loaded_at: z.number(),
-  term_count: z.number().nullable(),
-  terms_loaded: z.number(),
-  relationships: z.number(),
-  pending_edges: z.number(),
-  complete: z.boolean(),
-  cursor_us: z.number(),
-});
+const SnapshotListRow = Snapshot.extend({ pending_edges: z.number(), cursor_us: z.number() });
 export type SnapshotListRow = z.infer<typeof SnapshotListRow>;
 
 export async function ontologySnapshotsPage(db: DatabasePool, opts: { limit: number; after?: TimeKey }): Promise<readonly SnapshotListRow[]> {
