@@ -101,6 +101,8 @@ export async function sendPredictions(
   filter: PredictionFilter,
   by: GroupBy,
   metadata: ReadonlyMap<string, string>,
+  /** throws when what the filter names does not exist; a JSON page calls it only when it comes back empty (a row proves it) */
+  mustExist: () => Promise<void> = async () => {},
 ): Promise<unknown> {
   const format = negotiateFormat(request.headers.accept, q.format);
   checkPaging(format, q);
@@ -114,16 +116,19 @@ export async function sendPredictions(
       const key = decodeCursor(q.after, ['string', 'number']) as TopKey | undefined;
       if (key && (!groupOk(key[0]) || !isInt4(key[1]))) throw badCursor();
       const rows = await topPredictionsPage(db, filter, by, { top: q.top, limit: limit + 1, ...(key ? { after: key } : {}) });
+      if (rows.length === 0) await mustExist();
       const { items, next } = page(rows, limit, (r) => [groupOf(r), r.rank]);
       return { predictions: items.map(rowJson), next };
     }
     const key = decodeCursor(q.after, ['string', 'number', 'number']) as RowKey | undefined;
     if (key && (!groupOk(key[0]) || !isInt4(key[1]) || !Number.isSafeInteger(key[2]))) throw badCursor();
     const rows = await predictionRowsPage(db, filter, by, { limit: limit + 1, ...(key ? { after: key } : {}) });
+    if (rows.length === 0) await mustExist();
     const { items, next } = page(rows, limit, (r) => [groupOf(r), r.go_term_id, r.id]);
     return { predictions: items.map(rowJson), next };
   }
 
+  await mustExist(); // before the status line: a stream cannot turn into a 404 later
   const out = new PassThrough();
   const write = writerOf(out);
   const produce =

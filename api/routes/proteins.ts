@@ -120,7 +120,6 @@ export function registerProteinRoutes(app: FastifyInstance, db: DatabasePool): v
       if (setId !== undefined && !(await getPredictionSetDetail(db, setId))) {
         throw new ProteaError('NOT_FOUND', `no prediction set has the id ${setId}`, { field: 'prediction_set_id', hint: SET_HINT });
       }
-      if (!(await proteinKnown(db, accession))) throw unknownProtein(accession);
       const filter = {
         protein: accession,
         ...(setId !== undefined ? { setId } : {}),
@@ -133,7 +132,9 @@ export function registerProteinRoutes(app: FastifyInstance, db: DatabasePool): v
         ['filters', JSON.stringify({ prediction_set_id: setId ?? null, aspect: aspect ?? null, min_score: q.min_score ?? null, go_id: q.go_id ?? null, top: q.top ?? null })],
         ['created_by', 'protea-stream api'],
       ]);
-      return sendPredictions(request, reply, db, q, filter, 'set', metadata);
+      return sendPredictions(request, reply, db, q, filter, 'set', metadata, async () => {
+        if (!(await proteinKnown(db, accession))) throw unknownProtein(accession);
+      });
     },
   );
 }

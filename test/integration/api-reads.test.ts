@@ -314,6 +314,10 @@ t.test('GET /proteins/:accession/predictions: a protein across prediction sets, 
   t.same(json(await get(app, '/proteins/Q9CQ01/predictions')).predictions, [], 'a known protein without predictions: an empty page');
   const unknown = await expectError(t, app, '/proteins/ZZZ999/predictions', 404, 'NOT_FOUND', 'accession');
   t.equal(unknown.message, 'no protein has the accession ZZZ999');
+  // the existence check runs only for an empty page, and before a stream's first byte
+  await expectError(t, app, '/proteins/ZZZ999/predictions?top=2', 404, 'NOT_FOUND', 'accession');
+  await expectError(t, app, '/proteins/ZZZ999/predictions?format=tsv', 404, 'NOT_FOUND', 'accession');
+  await expectError(t, app, '/proteins/ZZZ999/predictions?format=arrow', 404, 'NOT_FOUND', 'accession');
   await expectError(t, app, `/proteins/P69905/predictions?prediction_set_id=${randomUUID()}`, 404, 'NOT_FOUND', 'prediction_set_id');
   await expectError(t, app, '/proteins/P69905/predictions?prediction_set_id=42', 400, 'USAGE', 'prediction_set_id');
   await expectError(t, app, '/proteins/P69905/predictions?aspect=Z', 400, 'USAGE', 'aspect');
