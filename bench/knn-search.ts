@@ -14,26 +14,54 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { InvalidArgumentError } from 'commander';
 import type * as Faiss from 'faiss-node';
 import { mulberry32 } from '../lib/seeded-random.js';
 import { normaliseRows } from '../processors/predictor/faiss-params.js';
 import { faissThread } from '../processors/predictor/faiss-thread.js';
 import { ReferenceIndex } from '../processors/predictor/reference-index.js';
 import { SearchPool } from '../processors/predictor/search-pool.js';
+import { benchProgram, isEntryPoint, nonNegativeInt, positiveInt } from './cli.js';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : def;
-};
-const SIZES = arg('sizes', '100000,500000').split(',').map(Number);
-const DIMS = arg('dims', '320,1280').split(',').map(Number);
-const QUERIES = Number(arg('queries', '1000'));
-const BATCH = Number(arg('batch', '250'));
-const K = Number(arg('k', '10'));
-const HNSW = arg('hnsw', '100000x320').split('x').map(Number) as [number, number];
-const EF = arg('ef', '64,128,256').split(',').map(Number);
-const SPREAD = Number(arg('spread', '0.35'));
-const SEED = Number(arg('seed', '42'));
+/** A comma-separated list of positive integers ('100_000' allowed). */
+function intList(raw: string): number[] {
+  return raw.split(',').map((x) => positiveInt(x.trim()));
+}
+
+/** N x D of the HNSW comparison; 0x0 skips it. */
+function sizeByDim(raw: string): [number, number] {
+  const m = /^(\d[\d_]*)x(\d+)$/.exec(raw.trim());
+  if (!m) throw new InvalidArgumentError('expected NxD, e.g. 100000x320 (0x0 skips HNSW)');
+  return [nonNegativeInt(m[1]!), nonNegativeInt(m[2]!)];
+}
+
+function unitInterval(raw: string): number {
+  const x = Number(raw);
+  if (!(x > 0 && x <= 1)) throw new InvalidArgumentError('expected a number in (0, 1]');
+  return x;
+}
+
+const program = benchProgram('knn-search', 'KNN search speed on synthetic vectors: exact queries/s through the faiss thread against a bare faiss call on the same batches, and HNSW recall@k and speed-up against exact')
+  .option('--sizes <list>', 'reference set sizes, comma-separated', intList, [100_000, 500_000])
+  .option('--dims <list>', 'vector dimensions, comma-separated', intList, [320, 1280])
+  .option('--queries <n>', 'queries per measurement', positiveInt, 1000)
+  .option('--batch <n>', 'queries per search call', positiveInt, 250)
+  .option('--k <n>', 'neighbours per query', positiveInt, 10)
+  .option('--hnsw <NxD>', 'references x dimension of the HNSW comparison (0x0 skips it)', sizeByDim, [100_000, 320] as [number, number])
+  .option('--ef <list>', 'HNSW efSearch values, comma-separated', intList, [64, 128, 256])
+  .option('--spread <x>', 'cluster spread of the synthetic vectors', unitInterval, 0.35)
+  .option('--seed <n>', 'random seed', nonNegativeInt, 42);
+if (isEntryPoint(import.meta.url)) program.parse(process.argv);
+const opts = program.opts<{ sizes: number[]; dims: number[]; queries: number; batch: number; k: number; hnsw: [number, number]; ef: number[]; spread: number; seed: number }>();
+const SIZES = opts.sizes;
+const DIMS = opts.dims;
+const QUERIES = opts.queries;
+const BATCH = opts.batch;
+const K = opts.k;
+const HNSW = opts.hnsw;
+const EF = opts.ef;
+const SPREAD = opts.spread;
+const SEED = opts.seed;
 const err = (s: string) => process.stderr.write(`${s}\n`);
 
 function generator(dim: number, seed: number) {
@@ -159,4 +187,4 @@ async function main() {
   }
 }
 
-await main();
+if (isEntryPoint(import.meta.url)) await main();
