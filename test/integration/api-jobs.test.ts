@@ -3,7 +3,6 @@
 // real `protea api` process over HTTP, stopped by SIGTERM.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
@@ -12,6 +11,7 @@ import t, { type Test } from 'tap';
 import { buildApi } from '../../api/server.js';
 import { PROJECT_ROOT } from '../../lib/config.js';
 import { adminQuery, createQueryPool, databaseName, sql, withDatabase, type DatabasePool } from '../../lib/db.js';
+import { freePort } from '../helpers/free-port.js';
 import { freshDatabase } from '../helpers/fresh-database.js';
 import { until } from '../helpers/poll.js';
 
@@ -25,15 +25,6 @@ function capturingLogger() {
     },
   });
   return { log: pino({ level: 'info' }, stream), lines };
-}
-
-/** An address nothing listens on (a port just freed). */
-async function freePortUrl(): Promise<{ hostPort: string }> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return { hostPort: `127.0.0.1:${port}` };
 }
 
 async function setup(t: Test): Promise<{ url: string; db: DatabasePool; app: FastifyInstance; lines: Array<Record<string, unknown>> }> {
@@ -196,7 +187,7 @@ t.test('GET /ready names each component and is 503 once the database is gone; GE
 t.test('GET /ready is 503 naming Kafka and the registry when they do not answer', async (t) => {
   const url = await freshDatabase(t, { migrate: true });
   const db = await createQueryPool(url, { maximumPoolSize: 1 });
-  const dead = await freePortUrl();
+  const dead = { hostPort: `127.0.0.1:${await freePort()}` }; // nothing listens there
   const app = await buildApi({ db, logger: capturingLogger().log, settings: { kafkaBrokers: [dead.hostPort], registryUrl: `http://${dead.hostPort}/apis/ccompat/v7` } });
   t.teardown(async () => {
     await app.close();
@@ -266,15 +257,6 @@ t.test('GET /metrics serves Prometheus text with the request counter and latency
   t.match(text, /protea_http_request_duration_seconds_count\{method="GET",route="\/health",status_code="200"\} \d+/);
   t.match(text, /protea_process_cpu_user_seconds_total/, 'process metrics too');
 });
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const BIN = path.join(PROJECT_ROOT, 'bin/protea.js');
 
