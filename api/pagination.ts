@@ -2,6 +2,7 @@
 // last row's sort key), which the client sends back as `?after=`. Rows are
 // never skipped or repeated when others are inserted between pages, and deep
 // pages cost what the first one does (no OFFSET).
+import type { ProteaError } from '../lib/errors.js';
 import { badParameter } from './errors.js';
 
 export type CursorKey = readonly (string | number)[];
@@ -15,9 +16,14 @@ export function encodeCursor(key: CursorKey): string {
  * (`kinds`: one 'string' or 'number' per key column); a 400 naming `after`
  * otherwise.
  */
+/** The 400 of an `after` that is no cursor of the list (for routes that check a cursor's values further). */
+export function badCursor(raw: string | undefined): ProteaError {
+  return badParameter('after', `query parameter "after" = ${JSON.stringify((raw ?? '').slice(0, 80))} is not a cursor of this list`, 'after: the `next` value of the previous page, sent back unchanged');
+}
+
 export function decodeCursor(raw: string | undefined, kinds: readonly ('string' | 'number')[]): CursorKey | undefined {
   if (raw === undefined) return undefined;
-  const bad = () => badParameter('after', `query parameter "after" = ${JSON.stringify(raw.slice(0, 80))} is not a cursor of this list`, 'after: the `next` value of the previous page, sent back unchanged');
+  const bad = () => badCursor(raw);
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));

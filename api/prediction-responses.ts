@@ -22,7 +22,7 @@ import {
 } from '../lib/queries/predictions.js';
 import { isUuid } from '../lib/queries/annotation-sets.js';
 import { badParameter } from './errors.js';
-import { decodeCursor, page } from './pagination.js';
+import { badCursor, decodeCursor, page } from './pagination.js';
 import { MEDIA_TYPE, checkPaging, negotiateFormat, parseAspect, type ReadFormat } from './read-formats.js';
 import { READ_DEFAULT_LIMIT, READ_PARAMETERS } from './read-schemas.js';
 
@@ -108,20 +108,19 @@ export async function sendPredictions(
   checkPaging(format, q);
   const groupOf = (r: PredictionRow) => (by === 'protein' ? r.protein : r.prediction_set_id);
   const groupOk = (g: string) => by === 'protein' || isUuid(g);
-  const badCursor = () => badParameter('after', `query parameter "after" = ${JSON.stringify((q.after ?? '').slice(0, 80))} is not a cursor of this list`, 'after: the `next` value of the previous page, sent back unchanged');
 
   if (format === 'json') {
     const limit = q.limit ?? READ_DEFAULT_LIMIT;
     if (q.top !== undefined) {
       const key = decodeCursor(q.after, ['string', 'number']) as TopKey | undefined;
-      if (key && (!groupOk(key[0]) || !isInt4(key[1]))) throw badCursor();
+      if (key && (!groupOk(key[0]) || !isInt4(key[1]))) throw badCursor(q.after);
       const rows = await topPredictionsPage(db, filter, by, { top: q.top, limit: limit + 1, ...(key ? { after: key } : {}) });
       if (rows.length === 0) await mustExist();
       const { items, next } = page(rows, limit, (r) => [groupOf(r), r.rank]);
       return { predictions: items.map(rowJson), next };
     }
     const key = decodeCursor(q.after, ['string', 'number', 'number']) as RowKey | undefined;
-    if (key && (!groupOk(key[0]) || !isInt4(key[1]) || !Number.isSafeInteger(key[2]))) throw badCursor();
+    if (key && (!groupOk(key[0]) || !isInt4(key[1]) || !Number.isSafeInteger(key[2]))) throw badCursor(q.after);
     const rows = await predictionRowsPage(db, filter, by, { limit: limit + 1, ...(key ? { after: key } : {}) });
     if (rows.length === 0) await mustExist();
     const { items, next } = page(rows, limit, (r) => [groupOf(r), r.go_term_id, r.id]);

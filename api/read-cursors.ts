@@ -4,15 +4,14 @@
 // error.
 import { isUuid } from '../lib/queries/annotation-sets.js';
 import type { TimeKey } from '../lib/queries/reference-lists.js';
-import { badParameter } from './errors.js';
-import { decodeCursor } from './pagination.js';
+import { badCursor, decodeCursor } from './pagination.js';
 
 export function decodeTimeCursor(raw: string | undefined): TimeKey | undefined {
   const key = decodeCursor(raw, ['number', 'string']);
   if (key === undefined) return undefined;
   const [us, id] = key as [number, string];
   if (!Number.isSafeInteger(us) || !isUuid(id)) {
-    throw badParameter('after', `query parameter "after" = ${JSON.stringify(String(raw).slice(0, 80))} is not a cursor of this list`, 'after: the `next` value of the previous page, sent back unchanged');
+    throw badCursor(raw);
   }
   return [us, id];
 }

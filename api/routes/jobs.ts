@@ -15,10 +15,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { JobReporter } from '../../lib/jobs.js';
 import { ProteaError } from '../../lib/errors.js';
 import { uuidv7 } from '../../lib/ids.js';
+import { sleep } from '../../lib/runtime/retry.js';
 import { ENDED_STATUSES, cancelJob, getJob, jobEvents, jobEventsAfter, listJobsPage, type JobEventRow, type JobEventWithIdRow, type JobRow } from '../../lib/queries/jobs.js';
 import { badParameter, errorBody, notFound } from '../errors.js';
 import { CANCELLED, EVENT_PAGE, EVENT_PAGE_QUERY, ISO_TIMESTAMP_PATTERN, JOB_LIST_QUERY, JOB_PAGE, STREAM_QUERY } from '../job-schemas.js';
-import { decodeCursor, page } from '../pagination.js';
+import { badCursor, decodeCursor, page } from '../pagination.js';
 import { UUID_PATTERN, idParams } from '../params.js';
 import type { ApiDependencies } from '../server.js';
 import { iso } from './shared.js';
@@ -82,7 +83,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDependencies): 
       const createdBefore = timestampParameter('created_before', request.query.created_before);
       const key = decodeCursor(request.query.after, ['string', 'string']);
       if (key && (!/^-?\d{1,19}$/.test(key[0] as string) || !new RegExp(UUID_PATTERN).test(key[1] as string))) {
-        throw badParameter('after', 'query parameter "after" is not a cursor of this list', 'after: the `next` value of the previous page, sent back unchanged');
+        throw badCursor(request.query.after);
       }
       const rows = await listJobsPage(db, {
         limit,
@@ -175,7 +176,7 @@ function registerJobStream(app: FastifyInstance, deps: ApiDependencies): void {
         // documents the media type (the handler writes the stream itself, nothing is serialised)
         response: {
           200: {
-            description: 'messages `progress` and `event` with `id:` lines, then `end` when the job has ended',
+            description: 'messages `job` (state) and `job_event` with `id:` lines, then `end` when the job has ended',
             content: { 'text/event-stream': { schema: { type: 'string' } } },
           },
         },
@@ -240,13 +241,7 @@ function registerJobStream(app: FastifyInstance, deps: ApiDependencies): void {
             send('end', state);
             break;
           }
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, deps.streamPollMs);
-            stop.signal.addEventListener('abort', () => {
-              clearTimeout(timer);
-              resolve();
-            }, { once: true });
-          });
+          await sleep(deps.streamPollMs, stop.signal).catch(() => undefined); // an abort ends the wait early
           if (stop.signal.aborted) break;
           job = await getJob(db, id);
         }
