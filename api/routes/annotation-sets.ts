@@ -2,9 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { DatabasePool } from '../../lib/db.js';
 import { annotationSetsPage } from '../../lib/queries/reference-lists.js';
-import { page } from '../pagination.js';
-import { decodeTimeCursor } from '../read-cursors.js';
-import { ANNOTATION_SET_PAGE, READ_DEFAULT_LIMIT, readSchema } from '../read-schemas.js';
+import { timeKeyedPage } from '../read-cursors.js';
+import { ANNOTATION_SET_PAGE, readSchema } from '../read-schemas.js';
 import { iso } from './shared.js';
 
 export function registerAnnotationSetRoutes(app: FastifyInstance, db: DatabasePool): void {
@@ -19,11 +18,8 @@ export function registerAnnotationSetRoutes(app: FastifyInstance, db: DatabasePo
       },
     },
     async (request) => {
-      const limit = request.query.limit ?? READ_DEFAULT_LIMIT;
-      const key = decodeTimeCursor(request.query.after);
-      const rows = await annotationSetsPage(db, { limit: limit + 1, ...(request.query.source ? { source: request.query.source } : {}), ...(key ? { after: key } : {}) });
-      const { items, next } = page(rows, limit, (r) => [r.cursor_us, r.id]);
-      return { annotation_sets: items.map(({ cursor_us: _c, ...r }) => ({ ...r, created_at: iso(r.created_at) })), next };
+      const { items, next } = await timeKeyedPage(request.query, (opts) => annotationSetsPage(db, { ...opts, ...(request.query.source ? { source: request.query.source } : {}) }));
+      return { annotation_sets: items.map((r) => ({ ...r, created_at: iso(r.created_at) })), next };
     },
   );
 }

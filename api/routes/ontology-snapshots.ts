@@ -8,9 +8,8 @@ import { ancestorSubgraph, resolveGoIds } from '../../lib/queries/ontology-subgr
 import { getOntologySnapshot } from '../../lib/queries/ontology-terms.js';
 import { ontologySnapshotsPage } from '../../lib/queries/reference-lists.js';
 import { badParameter, notFound } from '../errors.js';
-import { page } from '../pagination.js';
-import { decodeTimeCursor } from '../read-cursors.js';
-import { MAX_SUBGRAPH_GO_IDS, ONTOLOGY_SNAPSHOT_PAGE, READ_DEFAULT_LIMIT, SUBGRAPH, readSchema } from '../read-schemas.js';
+import { timeKeyedPage } from '../read-cursors.js';
+import { MAX_SUBGRAPH_GO_IDS, ONTOLOGY_SNAPSHOT_PAGE, SUBGRAPH, readSchema } from '../read-schemas.js';
 import { iso } from './shared.js';
 
 export function registerOntologySnapshotRoutes(app: FastifyInstance, db: DatabasePool, settings: { apiSubgraphMaxNodes: number }): void {
@@ -25,11 +24,8 @@ export function registerOntologySnapshotRoutes(app: FastifyInstance, db: Databas
       },
     },
     async (request) => {
-      const limit = request.query.limit ?? READ_DEFAULT_LIMIT;
-      const key = decodeTimeCursor(request.query.after);
-      const rows = await ontologySnapshotsPage(db, { limit: limit + 1, ...(key ? { after: key } : {}) });
-      const { items, next } = page(rows, limit, (r) => [r.cursor_us, r.id]);
-      return { ontology_snapshots: items.map(({ cursor_us: _c, ...r }) => ({ ...r, loaded_at: iso(r.loaded_at) })), next };
+      const { items, next } = await timeKeyedPage(request.query, (opts) => ontologySnapshotsPage(db, opts));
+      return { ontology_snapshots: items.map((r) => ({ ...r, loaded_at: iso(r.loaded_at) })), next };
     },
   );
 

@@ -5,18 +5,17 @@ import type { FastifyInstance } from 'fastify';
 import type { DatabasePool } from '../../lib/db.js';
 import { getPredictionSetDetail, predictionCountsByAspect, predictionSetTotals, predictionSetsPage, type PredictionSetListRow } from '../../lib/queries/reference-lists.js';
 import { notFound } from '../errors.js';
-import { page } from '../pagination.js';
-import { decodeTimeCursor } from '../read-cursors.js';
+import { timeKeyedPage } from '../read-cursors.js';
 import { aspectOf, sendPredictions, type PredictionQuery } from '../prediction-responses.js';
 import { MEDIA_TYPE } from '../read-formats.js';
-import { PREDICTION_PAGE, PREDICTION_SET, PREDICTION_SET_DETAIL, READ_DEFAULT_LIMIT, pageSchema, readSchema } from '../read-schemas.js';
+import { PREDICTION_PAGE, PREDICTION_SET, PREDICTION_SET_DETAIL, pageSchema, readSchema } from '../read-schemas.js';
 import { iso } from './shared.js';
 
 export const SET_HINT = 'List the prediction sets with GET /prediction-sets; `protea predict` and `protea predictions import` make them.';
 
-export function predictionSetJson(s: PredictionSetListRow) {
-  const { cursor_us: _cursor, ...rest } = s;
-  return { ...rest, created_at: iso(s.created_at) };
+/** A set as JSON (a detail row still has its cursor column: left out). */
+export function predictionSetJson({ cursor_us: _c, ...s }: Omit<PredictionSetListRow, 'cursor_us'> & { cursor_us?: number }) {
+  return { ...s, created_at: iso(s.created_at) };
 }
 
 /** The response schema of a prediction read in each of its formats (the TSV and Arrow bodies are streams). */
@@ -43,10 +42,7 @@ export function registerPredictionSetRoutes(app: FastifyInstance, db: DatabasePo
       },
     },
     async (request) => {
-      const limit = request.query.limit ?? READ_DEFAULT_LIMIT;
-      const key = decodeTimeCursor(request.query.after);
-      const rows = await predictionSetsPage(db, { limit: limit + 1, ...(request.query.kind ? { kind: request.query.kind } : {}), ...(key ? { after: key } : {}) });
-      const { items, next } = page(rows, limit, (r) => [r.cursor_us, r.id]);
+      const { items, next } = await timeKeyedPage(request.query, (opts) => predictionSetsPage(db, { ...opts, ...(request.query.kind ? { kind: request.query.kind } : {}) }));
       return { prediction_sets: items.map(predictionSetJson), next };
     },
   );

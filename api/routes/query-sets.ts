@@ -4,12 +4,11 @@ import type { FastifyInstance } from 'fastify';
 import type { DatabasePool } from '../../lib/db.js';
 import { getQuerySetDetail, predictionSetsOfQuerySet, querySetsPage, type QuerySetListRow } from '../../lib/queries/reference-lists.js';
 import { notFound } from '../errors.js';
-import { page } from '../pagination.js';
-import { decodeTimeCursor } from '../read-cursors.js';
-import { QUERY_SET_DETAIL, QUERY_SET_PAGE, READ_DEFAULT_LIMIT, readSchema } from '../read-schemas.js';
+import { timeKeyedPage } from '../read-cursors.js';
+import { QUERY_SET_DETAIL, QUERY_SET_PAGE, readSchema } from '../read-schemas.js';
 import { iso } from './shared.js';
 
-function querySetJson({ cursor_us: _c, ...r }: QuerySetListRow) {
+function querySetJson({ cursor_us: _c, ...r }: Omit<QuerySetListRow, 'cursor_us'> & { cursor_us?: number }) {
   return { ...r, created_at: iso(r.created_at) };
 }
 
@@ -25,10 +24,7 @@ export function registerQuerySetRoutes(app: FastifyInstance, db: DatabasePool): 
       },
     },
     async (request) => {
-      const limit = request.query.limit ?? READ_DEFAULT_LIMIT;
-      const key = decodeTimeCursor(request.query.after);
-      const rows = await querySetsPage(db, { limit: limit + 1, ...(key ? { after: key } : {}) });
-      const { items, next } = page(rows, limit, (r) => [r.cursor_us, r.id]);
+      const { items, next } = await timeKeyedPage(request.query, (opts) => querySetsPage(db, opts));
       return { query_sets: items.map(querySetJson), next };
     },
   );
