@@ -2,13 +2,13 @@
 // GET /proteins/ACCESSION/predictions) in the negotiated format: a JSON page
 // (keyset cursor), CAFA TSV lines or an Arrow IPC stream. TSV and Arrow stream
 // the whole filtered result from a server-side cursor; each write waits for
-// the client when its socket pushes back, so memory stays at one batch.
+// the client when its socket pushes back (lib's Output), so memory stays at one batch.
 import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DatabasePool } from '../lib/db.js';
 import { cafaLine } from '../lib/prediction-formats.js';
 import { PredictionsArrowStream } from '../lib/predictions-arrow.js';
-import { recordOf } from '../lib/predictions-export.js';
+import { Output, recordOf } from '../lib/predictions-export.js';
 import {
   predictionRowsPage,
   streamFullPredictionRows,
@@ -46,30 +46,8 @@ export function aspectOf(raw: string | undefined): 'P' | 'F' | 'C' | undefined {
   return a;
 }
 
-const TSV_FLUSH_BYTES = 64 * 1024;
-
 /** A value PostgreSQL's integer takes (cursor keys compared with integer columns: larger ones would be a cast error). */
 const isInt4 = (v: unknown): boolean => Number.isInteger(v) && Math.abs(v as number) <= 2147483647;
-
-/** An awaitable write: resolves at once, or when the client has drained its buffer; rejects once the response is gone. */
-function writerOf(out: PassThrough): (chunk: string | Uint8Array) => Promise<void> {
-  return async (chunk) => {
-    if (out.destroyed) throw new Error('the client closed the connection');
-    if (out.write(chunk)) return;
-    await new Promise<void>((resolve, reject) => {
-      const done = (err?: Error) => {
-        out.off('drain', onDrain);
-        out.off('close', onClose);
-        if (err) reject(err);
-        else resolve();
-      };
-      const onDrain = () => done();
-      const onClose = () => done(new Error('the client closed the connection'));
-      out.on('drain', onDrain);
-      out.on('close', onClose);
-    });
-  };
-}
 
 function rowJson(r: PredictionRow & { rank?: number }) {
   const out: Record<string, unknown> = {
@@ -129,30 +107,23 @@ export async function sendPredictions(
 
   await mustExist(); // before the status line: a stream cannot turn into a 404 later
   const out = new PassThrough();
-  const write = writerOf(out);
+  const output = new Output(out);
   const produce =
     format === 'tsv'
       ? async () => {
-          let buffer = '';
           await streamTermScores(db, filter, by, q.top, async (r) => {
             const line = cafaLine(r.protein, r.go_id, r.score);
-            if (line === null) return;
-            buffer += line;
-            if (buffer.length >= TSV_FLUSH_BYTES) {
-              const chunk = buffer;
-              buffer = '';
-              await write(chunk);
-            }
+            if (line !== null) await output.writeText(line);
           });
-          if (buffer.length > 0) await write(buffer);
+          await output.flush();
         }
       : async () => {
           const arrow = new PredictionsArrowStream(metadata, 8192, [{ name: 'prediction_set_id', kind: 'text', nullable: false }]);
           await streamFullPredictionRows(db, filter, by, q.top, async (r) => {
-            const record = { prediction_set_id: r.prediction_set_id, ...recordOf(r, r.term_score) };
-            for (const bytes of arrow.add(record)) await write(bytes);
+            const record = { prediction_set_id: r.prediction_set_id, ...recordOf(r, r.term_score) }; // the extra column of this stream
+            await output.writeBytes(arrow.add(record));
           });
-          for (const bytes of arrow.finish()) await write(bytes);
+          await output.writeBytes(arrow.finish());
         };
   // The status line goes out with the first bytes: a failure before them (e.g. the
   // statement timeout) is answered with the error body by the error handler, which

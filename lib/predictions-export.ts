@@ -96,9 +96,10 @@ function check(opts: ExportPredictionsOptions): void {
 /**
  * A Writable written with backpressure: text is gathered up to 64 KiB, and a
  * write that the stream refuses waits for 'drain'. An error of the stream
- * (EPIPE, disk full) fails the next write.
+ * (EPIPE, disk full) or its closing (an HTTP client gone) fails the next
+ * write, and a write waiting for 'drain'. Used by the exports and the API's streams.
  */
-class Output {
+export class Output {
   private text = '';
   private failed: Error | null = null;
   bytes = 0;
@@ -106,6 +107,9 @@ class Output {
   constructor(private readonly stream: Writable) {
     stream.on('error', (err) => {
       this.failed = err;
+    });
+    stream.on('close', () => {
+      this.failed ??= new Error('the output was closed');
     });
   }
 
@@ -131,14 +135,17 @@ class Output {
     this.bytes += chunk.byteLength;
     if (!this.stream.write(chunk)) {
       await new Promise<void>((resolve, reject) => {
+        const closed = () => done(new Error('the output was closed'));
         const done = (err?: Error) => {
           this.stream.off('drain', done);
           this.stream.off('error', done);
+          this.stream.off('close', closed);
           if (err) reject(err);
           else resolve();
         };
         this.stream.on('drain', done);
         this.stream.on('error', done);
+        this.stream.on('close', closed);
       });
     }
   }

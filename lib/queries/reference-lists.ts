@@ -63,11 +63,12 @@ export type SetTotalsRow = z.infer<typeof SetTotals>;
 /** Rows and proteins of a set in all, and the state of its queries (prediction_query, prediction_pending). */
 export async function predictionSetTotals(db: DatabasePool, setId: string): Promise<SetTotalsRow> {
   return db.one(sql.type(SetTotals)`
-    SELECT (SELECT count(*) FROM go_prediction p WHERE p.prediction_set_id = ${setId})::integer AS rows,
-           (SELECT count(DISTINCT p.protein_accession) FROM go_prediction p WHERE p.prediction_set_id = ${setId})::integer AS proteins,
+    SELECT t.rows, t.proteins,
            (SELECT count(*) FROM prediction_query q WHERE q.prediction_set_id = ${setId} AND q.status = 'predicted')::integer AS queries_predicted,
            (SELECT count(*) FROM prediction_query q WHERE q.prediction_set_id = ${setId} AND q.status = 'unpredictable')::integer AS queries_unpredictable,
-           (SELECT count(*) FROM prediction_pending q WHERE q.prediction_set_id = ${setId})::integer AS queries_pending`);
+           (SELECT count(*) FROM prediction_pending q WHERE q.prediction_set_id = ${setId})::integer AS queries_pending
+      FROM (SELECT count(*)::integer AS rows, count(DISTINCT p.protein_accession)::integer AS proteins
+              FROM go_prediction p WHERE p.prediction_set_id = ${setId}) t`); // one pass over the set's rows for both
 }
 
 // ---------------------------------------------------------------- embedding configs
