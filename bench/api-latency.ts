@@ -16,12 +16,12 @@
 // skipped, never faked. The client runs in this process: on a 2-core
 // machine it takes CPU from the server, so read max req/s as a lower bound.
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import autocannon, { type Result } from 'autocannon';
 import { PROJECT_ROOT } from '../lib/config.js';
 import { copyRows, type CopyValue } from '../lib/copy.js';
 import { createCopyPool, createQueryPool } from '../lib/db.js';
+import { freePort } from '../lib/free-port.js';
 import { insertPredictionSet } from '../lib/queries/prediction-sets.js';
 import { benchMain, benchProgram, positiveInt } from './cli.js';
 import { fmt, freshDatabase, machineLine, sleep, table } from './common.js';
@@ -41,14 +41,6 @@ interface Options {
 const TERMS = 1000;
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 const accessionOf = (i: number) => `B${String(i).padStart(7, '0')}`;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Rows of `total`, produced lazily (COPY streams them; memory stays flat). */
 function* generate<T>(total: number, row: (i: number) => T): Generator<T> {

@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT, SETTINGS, loadConfig } from '../../lib/config.js';
-import { freePort } from './free-port.js';
+import { freePort } from '../../lib/free-port.js';
 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

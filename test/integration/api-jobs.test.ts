@@ -11,7 +11,7 @@ import t, { type Test } from 'tap';
 import { buildApi } from '../../api/server.js';
 import { PROJECT_ROOT } from '../../lib/config.js';
 import { adminQuery, createQueryPool, databaseName, sql, withDatabase, type DatabasePool } from '../../lib/db.js';
-import { freePort } from '../helpers/free-port.js';
+import { freePort } from '../../lib/free-port.js';
 import { freshDatabase } from '../helpers/fresh-database.js';
 import { until } from '../helpers/poll.js';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import t from 'tap';
 import { PROJECT_ROOT, config } from '../../lib/config.js';
 import { adminQuery, withDatabase } from '../../lib/db.js';
-import { freePort } from '../helpers/free-port.js';
+import { freePort } from '../../lib/free-port.js';
 
 interface Component {
   name: string;

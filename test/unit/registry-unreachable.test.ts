@@ -4,7 +4,7 @@
 // as undecodable while the registry restarted (found by the chaos test).
 import t from 'tap';
 import { AvroRegistry } from '../../lib/schema-registry.js';
-import { freePort } from '../helpers/free-port.js';
+import { freePort } from '../../lib/free-port.js';
 
 
 t.test('a refused connection is REGISTRY_UNAVAILABLE (retry), for lookups, registrations and decoding', async (t) => {

@@ -1,5 +1,5 @@
 // A TCP port nothing listens on right now: bound on 127.0.0.1, then closed.
-// For a stack of a test's own (free ports) or a server that is not there.
+// For a server of one's own (a test's private stack, a benchmark's API) or an address nothing answers.
 import net from 'node:net';
 
 export async function freePort(): Promise<number> {
