@@ -4,9 +4,8 @@
 // (what /openapi.json documents). The read routes have theirs in
 // api/read-schemas.ts; the parameters every route shares are in params.ts.
 import { AGGREGATIONS, INDEX_KINDS, METHODS, METRICS, SCORE_MAP_NAMES } from '../processors/predictor/params.js';
-import { PARAMETERS, UUID_PATTERN } from './params.js';
+import { PARAMETERS, UUID_PATTERN, nullable } from './params.js';
 
-const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, 'null'], ...extra });
 
 /** An ISO 8601 timestamp as a query parameter: a date, or a date and time with a zone (Z or ±hh:mm), to the microsecond. */
 export const ISO_TIMESTAMP_PATTERN = '^\\d{4}-\\d{2}-\\d{2}([Tt ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,6})?)?([Zz]|[+-]\\d{2}:?\\d{2}))?$';

@@ -24,6 +24,9 @@ export const PARAMETERS = {
 
 export type ParameterName = keyof typeof PARAMETERS;
 
+/** A JSON schema type that also admits null (a nullable column). */
+export const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, 'null'], ...extra }) as const;
+
 // Descriptions of parameters that route modules define in their own schema files (api/read-schemas.ts).
 const moreHints = new Map<string, string>();
 

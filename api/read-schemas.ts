@@ -3,9 +3,8 @@
 // sets): their query parameters and their response rows. The same schemas
 // validate requests, serialise responses (fast-json-stringify) and make up
 // /openapi.json. Parameter descriptions double as the hint of a 400.
-import { MAX_LIMIT, UUID_PATTERN, addParameterHints } from './params.js';
+import { MAX_LIMIT, UUID_PATTERN, addParameterHints, nullable } from './params.js';
 
-const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, 'null'], ...extra }) as const;
 const str = { type: 'string' } as const;
 const int = { type: 'integer' } as const;
 const bool = { type: 'boolean' } as const;

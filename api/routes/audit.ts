@@ -3,11 +3,10 @@
 import type { FastifyInstance } from 'fastify';
 import { listAuditRows } from '../../lib/queries/api-audit.js';
 import { decodeCursor, page } from '../pagination.js';
-import { PARAMETERS, objectSchema } from '../params.js';
+import { PARAMETERS, nullable, objectSchema } from '../params.js';
 import type { ApiDependencies } from '../server.js';
 import { iso } from './shared.js';
 
-const nullable = (type: string) => ({ type: [type, 'null'] });
 const AUDIT_PAGE = {
   type: 'object',
   required: ['audit', 'next'],
