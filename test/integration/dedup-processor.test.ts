@@ -88,7 +88,8 @@ let firstRun: Seen | undefined;
 
 t.before(async () => {
   await createNamespace(namespace);
-  const producer = new TopicProducer();
+  // idempotent: a send retried under load must not put records on the topic twice (the counts below are the inputs')
+  const producer = new TopicProducer({ idempotent: true });
   for (let i = 0; i < inputs.length; i += 1000) {
     await producer.send(
       T.ingest,
