@@ -82,7 +82,7 @@ try {
   const preds = path.join(dir, 'predictions');
   await mkdir(preds, { recursive: true });
   const common: Omit<PredictionParams, 'embeddingConfigId' | 'annotationSetId'> = {
-    method: 'knn', k: 5, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: true,
+    method: 'knn', k: 5, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: true, features: [],
     aggregation: 'mean', scoreMap: 'one-minus-d', index: 'flat',
   };
   const plans: Record<string, Partial<PredictionParams>> = { identity: { method: 'identity', k: 1 }, knn1: { k: 1 }, knn5: { k: 5 } };

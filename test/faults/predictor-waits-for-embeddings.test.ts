@@ -42,7 +42,7 @@ t.test('queries are predicted as their embeddings land; one whose embedding neve
   t.equal((await q<{ n: number }>('SELECT count(*)::int AS n FROM sequence_embedding'))[0]!.n, 0, 'nothing is embedded yet: no embedder runs');
 
   const params: Omit<PredictionParams, 'embeddingConfigId' | 'annotationSetId'> = {
-    method: 'knn', k: 3, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: false,
+    method: 'knn', k: 3, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: false, features: [],
     aggregation: 'mean', scoreMap: 'one-minus-d', index: 'flat',
   };
   let predictor = await runPredictor({ namespace, dbUrl, sweepMs: 300, waitS: 600 });

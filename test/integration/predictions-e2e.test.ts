@@ -81,7 +81,7 @@ t.test('a query FASTA gets GO terms with scores, evidence and the neighbours the
     (r) => r[0]!.a === gafRows && r[0]!.e === queries.length && r[0]!.s === r[0]!.seqs && r[0]!.seqs >= queries.length, { timeoutMs: 180_000 });
 
   const base: Omit<PredictionParams, 'embeddingConfigId' | 'annotationSetId'> = {
-    method: 'knn', k: 3, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: false,
+    method: 'knn', k: 3, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: false, features: ['alignment', 'taxonomy', 'neighbours'],
     aggregation: 'mean', scoreMap: 'one-minus-d', index: 'flat',
   };
   const predict = async (p: Partial<PredictionParams>) => {
