@@ -60,7 +60,7 @@ const db = await freshDatabase();
 const ns = await freshNamespace();
 const q = <R>(text: string, values: unknown[] = []) => adminQuery<R>(db.url, text, values);
 const stages = await startStages(
-  ['dedup', 'embedder', 'predictor', 'sink:sequences', 'sink:proteins', 'sink:jobs', 'sink:ontology', 'sink:annotations', 'sink:query_sets', 'sink:embeddings', 'sink:predictions'],
+  ['dedup', 'embedder', 'predictor', 'enricher', 'sink:sequences', 'sink:proteins', 'sink:jobs', 'sink:ontology', 'sink:annotations', 'sink:query_sets', 'sink:embeddings', 'sink:predictions'],
   { namespace: ns.namespace, dbUrl: db.url },
 );
 const producer = new TopicProducer();

@@ -28,7 +28,7 @@ t.test('queries are predicted as their embeddings land; one whose embedding neve
   const dbUrl = await freshDatabase(t, { migrate: true });
   const q = <R>(text: string, values: unknown[] = []) => adminQuery<R>(dbUrl, text, values);
   const kmer = await withQueryPool(async (db) => (await createEmbeddingConfig(db, recipeFromInput({}), { active: true })).row, dbUrl);
-  const sinks = await startStages(['dedup', 'sink:sequences', 'sink:proteins', 'sink:jobs', 'sink:ontology', 'sink:annotations', 'sink:query_sets', 'sink:embeddings', 'sink:predictions'], { namespace, dbUrl });
+  const sinks = await startStages(['dedup', 'enricher', 'sink:sequences', 'sink:proteins', 'sink:jobs', 'sink:ontology', 'sink:annotations', 'sink:query_sets', 'sink:embeddings', 'sink:predictions'], { namespace, dbUrl });
   t.teardown(() => Promise.allSettled(sinks.map((s) => s.stop())));
   const producer = new TopicProducer();
   t.teardown(() => producer.disconnect());
