@@ -16,21 +16,15 @@
 import type { SqlStatement } from '../lib/copy.js';
 import { sql } from '../lib/db.js';
 import { ProteaError } from '../lib/errors.js';
-import type { PredictionFeatures, PredictionRecord } from '../schemas/generated/types.js';
+import { FEATURE_COLUMNS as EXPORTED_FEATURES } from '../lib/queries/prediction-export.js';
+import type { PredictionRecord } from '../schemas/generated/types.js';
 import type { SinkMapping } from './runner.js';
 
 const STAGE = 'sink_stage_prediction';
 
-/** go_prediction's feature columns with their PostgreSQL types: a term's JSON carries them under these names. */
-const FEATURE_COLUMNS = [
-  ['identity_nw', 'float8'], ['similarity_nw', 'float8'], ['alignment_score_nw', 'float8'], ['gaps_pct_nw', 'float8'], ['alignment_length_nw', 'float8'],
-  ['identity_sw', 'float8'], ['similarity_sw', 'float8'], ['alignment_score_sw', 'float8'], ['gaps_pct_sw', 'float8'], ['alignment_length_sw', 'float8'],
-  ['length_query', 'int4'], ['length_ref', 'int4'],
-  ['query_taxonomy_id', 'int4'], ['ref_taxonomy_id', 'int4'], ['taxonomic_lca', 'int4'], ['taxonomic_distance', 'int4'],
-  ['taxonomic_common_ancestors', 'int4'], ['taxonomic_relation', 'text'],
-  ['vote_count', 'int4'], ['go_term_frequency', 'float8'], ['ref_annotation_density', 'float8'], ['neighbor_distance_std', 'float8'],
-  ['neighbor_vote_fraction', 'float8'], ['neighbor_min_distance', 'float8'], ['neighbor_mean_distance', 'float8'],
-] as const satisfies readonly (readonly [keyof PredictionFeatures, string])[];
+// the enricher's feature columns (k_position is the predictor's, written as `k`), with their PostgreSQL types
+const PG_TYPE = { float: 'float8', int: 'int4', text: 'text' } as const;
+const FEATURE_COLUMNS = EXPORTED_FEATURES.filter(([c]) => c !== 'k_position').map(([c, kind]) => [c, PG_TYPE[kind]] as const);
 const FEATURE_NAMES = sql.join(FEATURE_COLUMNS.map(([c]) => sql.identifier([c])), sql.fragment`, `);
 const FEATURE_RECORDSET = sql.join(FEATURE_COLUMNS.map(([c, type]) => sql.fragment`${sql.identifier([c])} ${sql.identifier([type])}`), sql.fragment`, `);
 const FEATURE_SELECT = sql.join(FEATURE_COLUMNS.map(([c]) => sql.identifier(['t', c])), sql.fragment`, `);

@@ -39,7 +39,7 @@ t.test('protea demo: every demo job succeeds, the rows land, and the evaluation 
   t.equal(jobLines.filter((l) => l.includes(' succeeded ')).length, 11, 'every job succeeded');
 
   const count = async (table: string) => (await adminQuery<{ n: number }>(url, `SELECT count(*)::int AS n FROM ${table}`))[0]?.n;
-  t.equal(await count('go_term'), 149 + 1511, 'the GO slim: 149 terms; the flat CAFA3 release: 1,511');
+  t.equal(await count('go_term'), 149 + 1520, 'the GO slim: 149 terms; the flat CAFA3 release: 1,520');
   t.equal(await count('annotation_set'), 4, 'four annotation sets: the GAF, its older and newer versions, the CAFA3 references');
   t.equal(await count('query_set_entry'), 27 + 8, '27 of the 33 E. coli entries land in their query set (six wrapped headers are dead-lettered), and the 8 CAFA3 queries');
 
@@ -48,6 +48,13 @@ t.test('protea demo: every demo job succeeds, the rows land, and the evaluation 
     SELECT q.status, count(*)::int AS n FROM prediction_query q JOIN prediction_set p ON p.id = q.prediction_set_id WHERE p.name = 'demo-knn' GROUP BY 1`);
   t.same(predicted, [{ status: 'predicted', n: 8 }], 'the 8 CAFA3 queries are predicted');
   t.ok((await count('go_prediction'))! > 0, 'their transferred terms are stored');
+  const unfilled = await adminQuery<{ rows: number; unfilled: number }>(url, `
+    SELECT count(*)::int AS rows, count(*) FILTER (WHERE num_nulls(identity_nw, similarity_nw, alignment_score_nw, gaps_pct_nw, alignment_length_nw, identity_sw, similarity_sw,
+             alignment_score_sw, gaps_pct_sw, alignment_length_sw, length_query, length_ref, query_taxonomy_id, ref_taxonomy_id, taxonomic_lca, taxonomic_distance,
+             taxonomic_common_ancestors, taxonomic_relation, vote_count, k_position, go_term_frequency, ref_annotation_density, neighbor_distance_std,
+             neighbor_vote_fraction, neighbor_min_distance, neighbor_mean_distance) > 0)::int AS unfilled
+      FROM go_prediction g JOIN prediction_set p ON p.id = g.prediction_set_id WHERE p.name = 'demo-knn'`);
+  t.ok(unfilled[0]!.rows > 0 && unfilled[0]!.unfilled === 0, `every feature column of the demo's ${unfilled[0]!.rows} predictions is filled (alignment, taxonomy, neighbour statistics)`);
   t.match(stdout, /prediction set [0-9a-f-]{36} \(job [0-9a-f-]{36}, succeeded\): 8 queries predicted, \d+ query-term pairs, 0 unpredictable/, 'the prediction job and what it came to');
   t.match(stdout, /\n {6}GO:\d{7} {2}[01]\.\d{3} {2}[FPC] {2}.+ from T\d+ \(distance [0-9.]+\)/, 'a predicted term with its score, aspect, name and neighbour');
 

@@ -17,6 +17,7 @@ import t from 'tap';
 import { adminQuery, withQueryPool } from '../../lib/db.js';
 import { createEmbeddingConfig } from '../../lib/queries/embedding-configs.js';
 import { exportPredictions } from '../../lib/predictions-export.js';
+import { FEATURE_COLUMNS as EXPORTED_FEATURES, type FeatureColumn } from '../../lib/queries/prediction-export.js';
 import { TopicProducer } from '../../lib/topic-producer.js';
 import { startStages } from '../../pipeline/stages.js';
 import { alignGlobal, alignLocal } from '../../processors/alignment/index.js';
@@ -35,13 +36,8 @@ const ASPECTS = ['F', 'P', 'C'] as const;
 
 interface Pred { protein: string; go_id: string; ref: string; distance: number; score: number; evidence: string | null; k: number | null }
 
-/** go_prediction's feature columns (the enricher's three families). */
-const FEATURE_COLUMNS = [
-  'identity_nw', 'similarity_nw', 'alignment_score_nw', 'gaps_pct_nw', 'alignment_length_nw',
-  'identity_sw', 'similarity_sw', 'alignment_score_sw', 'gaps_pct_sw', 'alignment_length_sw', 'length_query', 'length_ref',
-  'query_taxonomy_id', 'ref_taxonomy_id', 'taxonomic_lca', 'taxonomic_distance', 'taxonomic_common_ancestors', 'taxonomic_relation',
-  'vote_count', 'k_position', 'go_term_frequency', 'ref_annotation_density', 'neighbor_distance_std', 'neighbor_vote_fraction', 'neighbor_min_distance', 'neighbor_mean_distance',
-] as const;
+/** go_prediction's feature columns (the enricher's three families, and the predictor's k_position). */
+const FEATURE_COLUMNS = EXPORTED_FEATURES.map(([c]) => c);
 
 function floats(hex: string): Float64Array {
   const b = Buffer.from(hex, 'hex');
@@ -159,7 +155,7 @@ t.test('a query FASTA gets GO terms with scores, evidence and the neighbours the
 
   // ── features ───────────────────────────────────────────────────────────
   const seqOf = new Map((await q<{ md5: string; sequence: string }>('SELECT sequence_hash AS md5, sequence FROM sequence')).map((r) => [r.md5, r.sequence]));
-  type FeatureRow = Pred & Record<(typeof FEATURE_COLUMNS)[number], number | string | null>;
+  type FeatureRow = Pred & Record<FeatureColumn, number | string | null>;
   const featureRows = (setId: string) => q<FeatureRow>(`
       SELECT p.protein_accession AS protein, g.go_id, g.aspect, p.ref_protein_accession AS ref, p.distance, ${FEATURE_COLUMNS.map((c) => `p.${c}`).join(', ')}
         FROM go_prediction p JOIN go_term g ON g.id = p.go_term_id WHERE p.prediction_set_id = $1 ORDER BY 1, 2, 4`, [setId]);
