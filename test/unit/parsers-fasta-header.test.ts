@@ -78,6 +78,12 @@ t.test('CAFA target headers (goPredSim and kad-ecoli styles): accession = first 
   t.equal(parseFastaHeader('T96060000019').accession, 'T96060000019');
 });
 
+t.test('any header may carry OX= and OS= (the taxon the feature enricher needs); other tags stay UniProt-only', async (t) => {
+  t.same(parseFastaHeader('T100900000026 OX=10090'), { accession: 'T100900000026', entry_name: null, protein_name: null, organism: null, taxonomy_id: 10090, gene_name: null, protein_existence: null, sequence_version: null, reviewed: null });
+  t.match(parseFastaHeader('>ENSP00000269305 tumor protein p53 OS=Homo sapiens OX=9606 GN=TP53'), { accession: 'ENSP00000269305', organism: 'Homo sapiens', taxonomy_id: 9606, gene_name: null, protein_name: null });
+  t.equal(parseFastaHeader('Q1 OX=human').taxonomy_id, null, 'a taxon that is not an integer: null');
+});
+
 t.test('UniProt edge cases', async (t) => {
   t.same(parseFastaHeader('sp|P04637-2|P53_HUMAN Isoform 2 of Cellular tumor antigen p53 OS=Homo sapiens OX=9606 GN=TP53'), {
     accession: 'P04637-2',
