@@ -167,7 +167,12 @@ async function demoPredictions(dbUrl: string, embedding: EmbeddingConfigRow, tim
     say('');
     say(`${protein}: its best GO terms below the roots (score = mean of 1 - cosine distance over the 5 nearest references per aspect)`);
     for (const x of top.filter((y) => y.protein === protein).slice(0, 4)) {
-      say(`  ${x.go_id}  ${(x.score ?? 0).toFixed(3)}  ${x.aspect ?? '?'}  ${(x.go_name ?? '').slice(0, 48).padEnd(48)}  from ${x.ref_protein} (distance ${(x.distance ?? 0).toFixed(3)})`);
+      const features = [
+        x.identity_sw === null ? null : `SW identity ${x.identity_sw.toFixed(2)}`,
+        x.vote_count === null ? null : `${x.vote_count} ${x.vote_count === 1 ? 'neighbour carries' : 'neighbours carry'} it`,
+        x.taxonomic_relation === null ? null : `taxon: ${x.taxonomic_relation}`,
+      ].filter(Boolean);
+      say(`  ${x.go_id}  ${(x.score ?? 0).toFixed(3)}  ${x.aspect ?? '?'}  ${(x.go_name ?? '').slice(0, 48).padEnd(48)}  from ${x.ref_protein} (distance ${(x.distance ?? 0).toFixed(3)}${features.length ? `; ${features.join(', ')}` : ''})`);
     }
   }
   say('');

@@ -266,6 +266,10 @@ const TopPrediction = z.object({
   score: z.number().nullable(),
   ref_protein: z.string().nullable(),
   distance: z.number().nullable(),
+  /** the enricher's features of that row (null when not computed) */
+  identity_sw: z.number().nullable(),
+  vote_count: z.number().nullable(),
+  taxonomic_relation: z.string().nullable(),
 });
 export type TopPredictionRow = z.infer<typeof TopPrediction>;
 
@@ -288,16 +292,17 @@ export async function topPredictions(
   return db.any(sql.type(TopPrediction)`
     WITH best AS (
       SELECT DISTINCT ON (p.protein_accession, p.go_term_id)
-             p.protein_accession AS protein, p.go_term_id, p.score, p.ref_protein_accession AS ref_protein, p.distance
+             p.protein_accession AS protein, p.go_term_id, p.score, p.ref_protein_accession AS ref_protein, p.distance,
+             p.identity_sw, p.vote_count, p.taxonomic_relation
         FROM go_prediction p
        WHERE p.prediction_set_id = ${setId} ${proteins}
        ORDER BY p.protein_accession, p.go_term_id, p.score DESC NULLS LAST, p.distance ASC NULLS LAST, p.ref_protein_accession ASC NULLS LAST
     ), ranked AS (
-      SELECT b.protein, g.go_id, g.name AS go_name, g.aspect, b.score, b.ref_protein, b.distance,
+      SELECT b.protein, g.go_id, g.name AS go_name, g.aspect, b.score, b.ref_protein, b.distance, b.identity_sw, b.vote_count, b.taxonomic_relation,
              row_number() OVER (PARTITION BY b.protein ORDER BY b.score DESC NULLS LAST, g.go_id) AS rank
         FROM best b JOIN go_term g ON g.id = b.go_term_id
     )
-    SELECT protein, go_id, go_name, aspect, score, ref_protein, distance
+    SELECT protein, go_id, go_name, aspect, score, ref_protein, distance, identity_sw, vote_count, taxonomic_relation
       FROM ranked WHERE rank <= ${opts.perProtein}
      ORDER BY protein, rank`);
 }

@@ -56,7 +56,7 @@ t.test('protea demo: every demo job succeeds, the rows land, and the evaluation 
       FROM go_prediction g JOIN prediction_set p ON p.id = g.prediction_set_id WHERE p.name = 'demo-knn'`);
   t.ok(unfilled[0]!.rows > 0 && unfilled[0]!.unfilled === 0, `every feature column of the demo's ${unfilled[0]!.rows} predictions is filled (alignment, taxonomy, neighbour statistics)`);
   t.match(stdout, /prediction set [0-9a-f-]{36} \(job [0-9a-f-]{36}, succeeded\): 8 queries predicted, \d+ query-term pairs, 0 unpredictable/, 'the prediction job and what it came to');
-  t.match(stdout, /\n {6}GO:\d{7} {2}[01]\.\d{3} {2}[FPC] {2}.+ from T\d+ \(distance [0-9.]+\)/, 'a predicted term with its score, aspect, name and neighbour');
+  t.match(stdout, /\n {6}GO:\d{7} {2}[01]\.\d{3} {2}[FPC] {2}.+ from T\d+ \(distance [0-9.]+; SW identity [01]\.\d\d, \d+ neighbours? carr(y|ies) it, taxon: (same|ancestor|descendant|sibling|other)\)/, 'a predicted term with its score, aspect, name, neighbour and that neighbour\'s features');
 
   // the evaluation step: one set, the imported predictor and the naive baseline, both stored
   t.equal(await count('evaluation_set'), 1, 'one evaluation set');

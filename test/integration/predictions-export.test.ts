@@ -262,11 +262,11 @@ t.test('predictions export', async (t) => {
   await t.test('topPredictions: the N best terms per protein with names and the neighbour each came from', async (t) => {
     const rows = await withQueryPool((db) => topPredictions(db, setId, { perProtein: 2 }), url);
     t.same(rows, [
-      { protein: 'P1', go_id: 'GO:0000004', go_name: 'process C', aspect: 'P', score: 0.9, ref_protein: 'Q1', distance: 0.1 },
-      { protein: 'P1', go_id: 'GO:0000011', go_name: 'binding', aspect: 'F', score: 0.9, ref_protein: 'Q1', distance: 0.1 },
-      { protein: 'P2', go_id: 'GO:0000020', go_name: 'cell part', aspect: 'C', score: 1, ref_protein: 'Q4', distance: 0 },
-      { protein: 'P2', go_id: 'GO:0000003', go_name: 'process B', aspect: 'P', score: 0.003, ref_protein: 'Q5', distance: 0.2 },
-      { protein: 'P3', go_id: 'GO:0000002', go_name: 'process A', aspect: 'P', score: null, ref_protein: 'Q6', distance: 0.9 },
+      { protein: 'P1', go_id: 'GO:0000004', go_name: 'process C', aspect: 'P', score: 0.9, ref_protein: 'Q1', distance: 0.1, identity_sw: null, vote_count: null, taxonomic_relation: null },
+      { protein: 'P1', go_id: 'GO:0000011', go_name: 'binding', aspect: 'F', score: 0.9, ref_protein: 'Q1', distance: 0.1, identity_sw: null, vote_count: null, taxonomic_relation: null },
+      { protein: 'P2', go_id: 'GO:0000020', go_name: 'cell part', aspect: 'C', score: 1, ref_protein: 'Q4', distance: 0, identity_sw: null, vote_count: null, taxonomic_relation: null },
+      { protein: 'P2', go_id: 'GO:0000003', go_name: 'process B', aspect: 'P', score: 0.003, ref_protein: 'Q5', distance: 0.2, identity_sw: null, vote_count: null, taxonomic_relation: null },
+      { protein: 'P3', go_id: 'GO:0000002', go_name: 'process A', aspect: 'P', score: null, ref_protein: 'Q6', distance: 0.9, identity_sw: null, vote_count: null, taxonomic_relation: null },
     ]);
     const one = await withQueryPool((db) => topPredictions(db, setId, { perProtein: 1, proteins: ['P1'] }), url);
     t.same(one.map((x) => `${x.protein} ${x.go_id} ${x.ref_protein}`), ['P1 GO:0000004 Q1'], 'the term is ranked by its best row, Q1 (0.9) over Q2 (0.7)');
