@@ -83,7 +83,7 @@ try {
   await mkdir(preds, { recursive: true });
   const common: Omit<PredictionParams, 'embeddingConfigId' | 'annotationSetId'> = {
     method: 'knn', k: 5, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: true,
-    aggregation: 'mean', scoreMap: 'one-minus-d', index: 'flat',
+    aggregation: 'mean', scoreMap: 'one-minus-d', index: 'flat', maxIdentity: null,
   };
   const plans: Record<string, Partial<PredictionParams>> = { identity: { method: 'identity', k: 1 }, knn1: { k: 1 }, knn5: { k: 5 } };
   const timing: string[][] = [['method', 'wall s', 'queries/s', 'predicted', 'unpredictable', 'query-term pairs']];
