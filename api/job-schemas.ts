@@ -3,7 +3,7 @@
 // bodies (validated; a bad one is a 400 naming the field) and their answers
 // (what /openapi.json documents). The read routes have theirs in
 // api/read-schemas.ts; the parameters every route shares are in params.ts.
-import { AGGREGATIONS, INDEX_KINDS, METHODS, METRICS, SCORE_MAP_NAMES } from '../processors/predictor/params.js';
+import { AGGREGATIONS, FEATURE_FAMILIES, INDEX_KINDS, METHODS, METRICS, SCORE_MAP_NAMES } from '../processors/predictor/params.js';
 import { PARAMETERS, UUID_PATTERN, nullable } from './params.js';
 
 
@@ -121,6 +121,14 @@ export const PREDICTION_SET_BODY = {
     score_map: { type: 'string', enum: [...SCORE_MAP_NAMES], description: `score_map: ${SCORE_MAP_NAMES.join(', ')} (default by metric)` },
     index: { type: 'string', enum: [...INDEX_KINDS], default: 'flat', description: `index: ${INDEX_KINDS.join(', ')} (default flat, exact)` },
     name: { type: 'string', minLength: 1, maxLength: 200, description: 'name: a name for the prediction set' },
+    features: {
+      type: 'array',
+      maxItems: FEATURE_FAMILIES.length,
+      uniqueItems: true,
+      items: { type: 'string', enum: [...FEATURE_FAMILIES] },
+      default: [...FEATURE_FAMILIES],
+      description: `features: the feature families the enricher adds to every row, any of ${FEATURE_FAMILIES.join(', ')} (default all; [] for none)`,
+    },
   },
 } as const;
 
@@ -139,6 +147,7 @@ export interface PredictionSetBody {
   score_map?: (typeof SCORE_MAP_NAMES)[number];
   index: (typeof INDEX_KINDS)[number];
   name?: string;
+  features: (typeof FEATURE_FAMILIES)[number][];
 }
 
 export const PREDICTION_SET_ACCEPTED = {

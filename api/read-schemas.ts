@@ -34,7 +34,7 @@ export const READ_PARAMETERS = {
   go_id: { type: 'string', pattern: GO_ID_PATTERN, description: 'go_id: a GO id such as GO:0008150' },
   top: { type: 'integer', minimum: 1, maximum: MAX_TOP, description: `top: a positive integer up to ${MAX_TOP}: the best N terms of each protein (one row per term, ranked by score)` },
   prediction_set_id: { type: 'string', pattern: UUID_PATTERN, description: 'prediction_set_id: a UUID of a prediction set (GET /prediction-sets)' },
-  kind: { type: 'string', enum: ['knn', 'identity', 'imported', 'baseline'], description: 'kind: knn, identity, imported or baseline' },
+  kind: { type: 'string', enum: ['knn', 'identity', 'imported', 'baseline', 'scored'], description: 'kind: knn, identity, imported, baseline or scored' },
   taxonomy_id: { type: 'integer', minimum: 1, maximum: 2147483647, description: 'taxonomy_id: an NCBI taxon id such as 9606' },
   reviewed: { type: 'boolean', description: 'reviewed: true (Swiss-Prot) or false (TrEMBL)' },
   q: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[^\\x00-\\x1f%]+$', description: 'q: the start of an accession, entry name or gene name (1 to 100 characters, no %), case-insensitive' },
@@ -69,7 +69,7 @@ export const PREDICTION_SET = {
   required: ['id', 'kind', 'name', 'ontology_snapshot_id', 'obo_version', 'created_at'],
   properties: {
     id: uuid,
-    kind: { type: 'string', enum: ['knn', 'identity', 'imported', 'baseline'] },
+    kind: { type: 'string', enum: ['knn', 'identity', 'imported', 'baseline', 'scored'], description: 'scored: the rows of another set rescored by a scoring config (meta.scoring_config, meta.source_prediction_set_id)' },
     name: nullable('string'),
     ontology_snapshot_id: uuid,
     obo_version: str,

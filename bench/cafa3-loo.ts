@@ -63,7 +63,7 @@ const db = await freshDatabase();
 const ns = await freshNamespace();
 const q = <R>(text: string, values: unknown[] = []) => adminQuery<R>(db.url, text, values);
 const stages = await startStages(
-  ['dedup', 'embedder', 'predictor', 'sink:sequences', 'sink:proteins', 'sink:jobs', 'sink:ontology', 'sink:annotations', 'sink:query_sets', 'sink:embeddings', 'sink:predictions'],
+  ['dedup', 'embedder', 'predictor', 'enricher', 'sink:sequences', 'sink:proteins', 'sink:jobs', 'sink:ontology', 'sink:annotations', 'sink:query_sets', 'sink:embeddings', 'sink:predictions'],
   { namespace: ns.namespace, dbUrl: db.url },
 );
 const producer = new TopicProducer();
@@ -85,7 +85,7 @@ try {
   const preds = path.join(dir, 'predictions');
   await mkdir(preds, { recursive: true });
   const common: Omit<PredictionParams, 'embeddingConfigId' | 'annotationSetId'> = {
-    method: 'knn', k: 5, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: true,
+    method: 'knn', k: 5, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: true, features: [],
     aggregation: 'mean', scoreMap: 'one-minus-d', index: 'flat', maxIdentity: null,
   };
   const plans: Record<string, Partial<PredictionParams>> = { identity: { method: 'identity', k: 1 }, knn1: { k: 1 }, knn5: { k: 5 }, 'knn5-maxid30': { k: 5, maxIdentity: 0.3 } };

@@ -13,6 +13,7 @@ import { registerPredict } from './commands/predict.js';
 import { registerPredictions } from './commands/predictions.js';
 import { registerProduce } from './commands/produce.js';
 import { registerSchemas } from './commands/schemas.js';
+import { registerScoring } from './commands/scoring.js';
 import { registerTopics } from './commands/topics.js';
 import { registerStack } from './commands/stack.js';
 
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerEmbeddings(program);
   registerPredict(program);
   registerPredictions(program);
+  registerScoring(program);
   registerEvaluate(program);
   registerApi(program);
   registerSchemas(program);

@@ -58,6 +58,9 @@ export const SETTINGS = {
   predictThreads: { env: 'PROTEA_PREDICT_THREADS', kind: 'int', default: '0', doc: 'Worker threads of the predictor for alignments (the identity method); 0 = one per CPU core less one, at least one. faiss searches run on one thread that faiss parallelises itself.' },
   predictEmbedWaitS: { env: 'PROTEA_PREDICT_EMBED_WAIT_S', kind: 'int', default: '900', doc: 'How long the predictor waits for a query\'s embedding (or sequence) to land before it reports the query unpredictable, in seconds.' },
   predictSweepMs: { env: 'PROTEA_PREDICT_SWEEP_MS', kind: 'int', default: '2000', doc: 'How often the predictor looks for waiting queries whose embedding has landed, in milliseconds.' },
+  enrichThreads: { env: 'PROTEA_ENRICH_THREADS', kind: 'int', default: '0', doc: 'Worker threads of the feature enricher for alignments; 0 = one per CPU core less one, at least one.' },
+  enrichMaxAlignCells: { env: 'PROTEA_ENRICH_MAX_ALIGN_CELLS', kind: 'int', default: '25000000', doc: 'Largest pair the enricher aligns, as query length x reference length in residues (the traceback takes 1-4 bytes per cell); a larger pair gets null alignment features, counted in protea_enricher_feature_nulls_total.' },
+  enrichAlignCache: { env: 'PROTEA_ENRICH_ALIGN_CACHE', kind: 'int', default: '100000', doc: 'Alignments the enricher keeps, per (query, reference) pair of sequence MD5s (least recently used out first); 0 = no cache.' },
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -100,6 +103,9 @@ export interface Config {
   readonly predictThreads: number;
   readonly predictEmbedWaitS: number;
   readonly predictSweepMs: number;
+  readonly enrichThreads: number;
+  readonly enrichMaxAlignCells: number;
+  readonly enrichAlignCache: number;
   readonly indexDir: string;
 }
 

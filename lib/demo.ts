@@ -34,6 +34,7 @@ import { createEmbeddingConfig, setEmbeddingConfigActive, type EmbeddingConfigRo
 import { embeddingCounts } from './queries/sequence-embeddings.js';
 import { recipeFromInput } from '../processors/embedder/recipe.js';
 import { startPrediction, waitForPrediction } from '../processors/predictor/predict-job.js';
+import { FEATURE_FAMILIES } from '../processors/predictor/params.js';
 import { defaultScoreMap } from '../processors/predictor/transfer.js';
 import { topPredictions } from './queries/prediction-sets.js';
 
@@ -148,7 +149,7 @@ const GO_ROOTS = new Set(['GO:0003674', 'GO:0008150', 'GO:0005575']);
 async function demoPredictions(dbUrl: string, embedding: EmbeddingConfigRow, timeoutSeconds: number, say: (text: string) => void): Promise<{ predictionSetId: string; jobId: string; status: string }> {
   const started = await startPrediction({
     method: 'knn', querySet: DEMO_PREDICT_QUERY_SET, annotationSet: DEMO_PREDICT_ANNOTATIONS, embeddingConfig: embedding.id, k: 5, threshold: null, metric: 'cosine',
-    aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: false, aggregation: 'mean', scoreMap: defaultScoreMap('cosine'), index: 'flat', name: 'demo-knn', dbUrl, onInfo: say,
+    aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: false, aggregation: 'mean', scoreMap: defaultScoreMap('cosine'), index: 'flat', features: [...FEATURE_FAMILIES], name: 'demo-knn', dbUrl, onInfo: say,
   });
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutSeconds * 1000);

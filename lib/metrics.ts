@@ -72,6 +72,20 @@ export const rebalancesTotal = new Counter({
   registers: [registry],
 });
 
+export const enricherFeatureNullsTotal = new Counter({
+  name: `${PREFIX}enricher_feature_nulls_total`,
+  help: 'Prediction rows whose requested feature family the enricher left (partly) null, by family and reason (e.g. alignment/too_large, taxonomy/query_taxonomy_unknown).',
+  labelNames: ['family', 'reason'] as const,
+  registers: [registry],
+});
+
+export const enricherAlignmentPairsTotal = new Counter({
+  name: `${PREFIX}enricher_alignment_pairs_total`,
+  help: 'Distinct (query, reference) sequence pairs the enricher needed, by source: computed (aligned now) or cached.',
+  labelNames: ['source'] as const,
+  registers: [registry],
+});
+
 export function countIn(stage: string, topic: string, n: number): void {
   if (n > 0) recordsInTotal.inc({ stage, topic }, n);
 }

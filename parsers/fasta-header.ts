@@ -12,7 +12,9 @@
 // kept whole; a tag that is absent, or an OX/PE/SV that is not an integer,
 // gives null.
 // Any other header (CAFA targets 'T96060000001', '1abc_A', 'ENSP... desc'):
-// accession = the first whitespace-delimited token, every other field null.
+// accession = the first whitespace-delimited token; organism and taxonomy id
+// from OS= / OX= tags when the description has them ('T100900000026 OX=10090':
+// the feature enricher's taxonomy features need a taxon), every other field null.
 // The accession may be empty (header '>' or 'sp||X'): the FASTA parser
 // (fasta.ts) rejects such an entry, since it has no key.
 
@@ -48,6 +50,25 @@ function emptyToNull(v: string | undefined): string | null {
   return t.length > 0 ? t : null;
 }
 
+type Tag = 'OS' | 'OX' | 'GN' | 'PE' | 'SV';
+
+/** The UniProt tags of a header's description; a tag's value runs to the next tag. */
+function tagsOf(rest: string): { tags: Partial<Record<Tag, string>>; found: { tag: Tag; start: number; valueStart: number }[] } {
+  const tags: Partial<Record<Tag, string>> = {};
+  const found: { tag: Tag; start: number; valueStart: number }[] = [];
+  TAG.lastIndex = 0;
+  for (let m = TAG.exec(rest); m !== null; m = TAG.exec(rest)) {
+    found.push({ tag: m[1] as Tag, start: m.index, valueStart: m.index + m[0].length });
+  }
+  for (let i = 0; i < found.length; i++) {
+    const f = found[i]!;
+    const end = i + 1 < found.length ? found[i + 1]!.start : rest.length;
+    // the first occurrence of a tag wins (a later 'OS=' inside a name is not expected, but harmless)
+    if (tags[f.tag] === undefined) tags[f.tag] = rest.slice(f.valueStart, end).trim();
+  }
+  return { tags, found };
+}
+
 /** Parses a FASTA header (without the leading '>'; a leading '>' is tolerated). */
 export function parseFastaHeader(header: string): FastaHeaderFields {
   const h = (header.startsWith('>') ? header.slice(1) : header).trim();
@@ -57,19 +78,8 @@ export function parseFastaHeader(header: string): FastaHeaderFields {
 
   const parts = id.split('|');
   const db = parts[0];
+  const { tags, found } = tagsOf(rest);
   if ((db === 'sp' || db === 'tr') && parts.length >= 2) {
-    const tags: Partial<Record<'OS' | 'OX' | 'GN' | 'PE' | 'SV', string>> = {};
-    const found: { tag: 'OS' | 'OX' | 'GN' | 'PE' | 'SV'; start: number; valueStart: number }[] = [];
-    TAG.lastIndex = 0;
-    for (let m = TAG.exec(rest); m !== null; m = TAG.exec(rest)) {
-      found.push({ tag: m[1] as 'OS' | 'OX' | 'GN' | 'PE' | 'SV', start: m.index, valueStart: m.index + m[0].length });
-    }
-    for (let i = 0; i < found.length; i++) {
-      const f = found[i]!;
-      const end = i + 1 < found.length ? found[i + 1]!.start : rest.length;
-      // the first occurrence of a tag wins (a later 'OS=' inside a name is not expected, but harmless)
-      if (tags[f.tag] === undefined) tags[f.tag] = rest.slice(f.valueStart, end).trim();
-    }
     const nameEnd = found.length > 0 ? found[0]!.start : rest.length;
     return {
       accession: (parts[1] ?? '').trim(),
@@ -87,8 +97,8 @@ export function parseFastaHeader(header: string): FastaHeaderFields {
     accession: id,
     entry_name: null,
     protein_name: null,
-    organism: null,
-    taxonomy_id: null,
+    organism: emptyToNull(tags.OS),
+    taxonomy_id: intOrNull(tags.OX),
     gene_name: null,
     protein_existence: null,
     sequence_version: null,

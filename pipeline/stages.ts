@@ -18,6 +18,7 @@ import { ProteaError } from '../lib/errors.js';
 import type { StopResult } from '../lib/runtime/stage-runtime.js';
 import { runDedup } from '../processors/dedup/processor.js';
 import { runEmbedder } from '../processors/embedder/processor.js';
+import { runEnricher } from '../processors/enricher/processor.js';
 import { runPredictor } from '../processors/predictor/processor.js';
 import { annotationsSink } from '../sinks/annotations.js';
 import { embeddingsSink } from '../sinks/embeddings.js';
@@ -115,6 +116,15 @@ export const STAGES: readonly StageDefinition[] = [
       const { maxRecords: _m, fault: _f, ...rest } = opts;
       const h = await runPredictor({ handleSignals: false, ...defined(rest) });
       return { name: 'predictor', groupId: h.groupId, stop: (reason) => h.stop(reason), done: h.done };
+    },
+  },
+  {
+    name: 'enricher',
+    kind: 'processor',
+    async start(opts = {}) {
+      const { maxRecords: _m, fault: _f, ...rest } = opts;
+      const h = await runEnricher({ handleSignals: false, ...defined(rest) });
+      return { name: 'enricher', groupId: h.groupId, stop: (reason) => h.stop(reason), done: h.done };
     },
   },
   ...Object.entries(SINKS).map(([name, mapping]) => sinkStage(name, mapping)),

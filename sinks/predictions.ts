@@ -1,11 +1,7 @@
-// protea.predictions.raw -> go_prediction (one row per query, GO term and
-// reference protein of a prediction set) and prediction_query (what happened
-// to each query: predicted, or unpredictable with the reason).
-//
-// The sink reads the predictor's raw output: the feature enricher (a later
-// stage between predictions.raw and predictions) has not been built yet; when
-// it is, this mapping moves to the `predictions` topic and writes the feature
-// columns too.
+// protea.predictions -> go_prediction (one row per query, GO term and
+// reference protein of a prediction set, with the feature columns the enricher
+// filled) and prediction_query (what happened to each query: predicted, or
+// unpredictable with the reason).
 //
 // A message carries all the terms of one query (or one part of them: part
 // index of part count, one key, so the parts arrive in order on one
@@ -20,10 +16,24 @@
 import type { SqlStatement } from '../lib/copy.js';
 import { sql } from '../lib/db.js';
 import { ProteaError } from '../lib/errors.js';
-import type { PredictionRecord } from '../schemas/generated/types.js';
+import type { PredictionFeatures, PredictionRecord } from '../schemas/generated/types.js';
 import type { SinkMapping } from './runner.js';
 
 const STAGE = 'sink_stage_prediction';
+
+/** go_prediction's feature columns with their PostgreSQL types: a term's JSON carries them under these names. */
+const FEATURE_COLUMNS = [
+  ['identity_nw', 'float8'], ['similarity_nw', 'float8'], ['alignment_score_nw', 'float8'], ['gaps_pct_nw', 'float8'], ['alignment_length_nw', 'float8'],
+  ['identity_sw', 'float8'], ['similarity_sw', 'float8'], ['alignment_score_sw', 'float8'], ['gaps_pct_sw', 'float8'], ['alignment_length_sw', 'float8'],
+  ['length_query', 'int4'], ['length_ref', 'int4'],
+  ['query_taxonomy_id', 'int4'], ['ref_taxonomy_id', 'int4'], ['taxonomic_lca', 'int4'], ['taxonomic_distance', 'int4'],
+  ['taxonomic_common_ancestors', 'int4'], ['taxonomic_relation', 'text'],
+  ['vote_count', 'int4'], ['go_term_frequency', 'float8'], ['ref_annotation_density', 'float8'], ['neighbor_distance_std', 'float8'],
+  ['neighbor_vote_fraction', 'float8'], ['neighbor_min_distance', 'float8'], ['neighbor_mean_distance', 'float8'],
+] as const satisfies readonly (readonly [keyof PredictionFeatures, string])[];
+const FEATURE_NAMES = sql.join(FEATURE_COLUMNS.map(([c]) => sql.identifier([c])), sql.fragment`, `);
+const FEATURE_RECORDSET = sql.join(FEATURE_COLUMNS.map(([c, type]) => sql.fragment`${sql.identifier([c])} ${sql.identifier([type])}`), sql.fragment`, `);
+const FEATURE_SELECT = sql.join(FEATURE_COLUMNS.map(([c]) => sql.identifier(['t', c])), sql.fragment`, `);
 const MD5 = /^[0-9a-f]{32}$/;
 
 /** The identity of a query within its job, for progress. */
@@ -44,7 +54,7 @@ const lastPartProgress: SqlStatement = sql.unsafe`
 
 export const predictionsSink: SinkMapping<PredictionRecord> = {
   name: 'predictions',
-  topic: 'predictions.raw',
+  topic: 'predictions',
   staging: {
     table: STAGE,
     columns: `prediction_set_id uuid, job_id uuid, query_accession text, query_md5 text, reason text, neighbours integer,
@@ -59,7 +69,7 @@ export const predictionsSink: SinkMapping<PredictionRecord> = {
     if (r.reason !== null && r.terms.length > 0) throw bad('reason', 'an unpredictable query cannot carry terms');
     const terms = r.terms.map((t) => {
       if (!Number.isFinite(t.distance)) throw bad('terms.distance', `${t.distance} for ${t.go_id} from ${t.ref_accession} is not a finite number`);
-      return { g: t.go_id, r: t.ref_accession, d: t.distance, s: t.score, q: t.qualifier, e: t.evidence_code, k: t.k_position };
+      return { g: t.go_id, r: t.ref_accession, d: t.distance, s: t.score, q: t.qualifier, e: t.evidence_code, k: t.k_position, ...t.features };
     });
     // progress_item is appended by the runner (progressItem below)
     return [r.prediction_set_id, r.job_id, r.query_accession, r.query_md5, r.reason, r.neighbours, r.part_index, r.part_count, JSON.stringify(terms)];
@@ -87,12 +97,12 @@ export const predictionsSink: SinkMapping<PredictionRecord> = {
      WHERE ps.id IS NULL OR m.go_id IS NOT NULL`,
   merge: [
     sql.unsafe`
-      INSERT INTO go_prediction (prediction_set_id, protein_accession, go_term_id, ref_protein_accession, distance, score, qualifier, evidence_code, k_position)
+      INSERT INTO go_prediction (prediction_set_id, protein_accession, go_term_id, ref_protein_accession, distance, score, qualifier, evidence_code, k_position, ${FEATURE_NAMES})
       SELECT DISTINCT ON (st.prediction_set_id, st.query_accession, g.id, t.r)
-             st.prediction_set_id, st.query_accession, g.id, t.r, t.d, t.s, t.q, t.e, t.k
+             st.prediction_set_id, st.query_accession, g.id, t.r, t.d, t.s, t.q, t.e, t.k, ${FEATURE_SELECT}
         FROM sink_stage_prediction st
         JOIN prediction_set ps ON ps.id = st.prediction_set_id
-        CROSS JOIN LATERAL jsonb_to_recordset(st.terms) AS t(g text, r text, d float8, s float8, q text, e text, k integer)
+        CROSS JOIN LATERAL jsonb_to_recordset(st.terms) AS t(g text, r text, d float8, s float8, q text, e text, k integer, ${FEATURE_RECORDSET})
         JOIN go_term g ON g.ontology_snapshot_id = ps.ontology_snapshot_id AND g.go_id = t.g
        ORDER BY st.prediction_set_id, st.query_accession, g.id, t.r, st.kafka_offset DESC
       ON CONFLICT ON CONSTRAINT go_prediction_natural_key DO NOTHING`,

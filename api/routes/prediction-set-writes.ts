@@ -68,6 +68,7 @@ export function registerPredictionSetWrites(app: FastifyInstance, deps: ApiDepen
           aggregation: b.aggregate,
           scoreMap: b.score_map ?? defaultScoreMap(b.metric),
           index: b.index,
+          features: b.features,
           ...(b.name ? { name: b.name } : {}),
           namespace: deps.namespace,
           db: deps.db,

@@ -3,7 +3,7 @@
 import { Option, type Command } from 'commander';
 import { ProteaError } from '../../lib/errors.js';
 import { DEFAULT_EVIDENCE_CODES } from '../../evaluation/temporal-holdout.js';
-import { AGGREGATIONS, INDEX_KINDS, METHODS, METRICS, SCORE_MAP_NAMES, parseMaxIdentity, type IndexKind, type Method } from '../../processors/predictor/params.js';
+import { AGGREGATIONS, FEATURE_FAMILIES, INDEX_KINDS, METHODS, METRICS, SCORE_MAP_NAMES, parseFeatureFamilies, parseMaxIdentity, type IndexKind, type Method } from '../../processors/predictor/params.js';
 import { startPrediction, waitForPrediction } from '../../processors/predictor/predict-job.js';
 import { defaultScoreMap, type Aggregation, type Metric, type ScoreMap } from '../../processors/predictor/transfer.js';
 
@@ -22,6 +22,7 @@ interface PredictFlags {
   aggregate: Aggregation;
   scoreMap?: ScoreMap;
   index: IndexKind;
+  features: string;
   name?: string;
   wait?: boolean;
   stallTimeoutS?: string;
@@ -50,6 +51,7 @@ export function registerPredict(program: Command): void {
     .addOption(new Option('--aggregate <how>', "a term's score over the neighbours: mean of s(d) over the k hits (GOPredSim), max (FANTASIA), vote fraction").choices([...AGGREGATIONS]).default('mean'))
     .addOption(new Option('--score-map <map>', 'distance -> score s(d): one-minus-d (1-d), half-over-half-plus-d (0.5/(0.5+d)), one-minus-half-d (1-d/2); default by metric').choices([...SCORE_MAP_NAMES]))
     .addOption(new Option('--index <kind>', 'reference index: flat (exact), hnsw or ivf (approximate)').choices([...INDEX_KINDS]).default('flat'))
+    .option('--features <families>', `feature families the enricher adds to every prediction row: a comma list of ${FEATURE_FAMILIES.join(', ')}, or all, or none`, 'all')
     .option('--name <name>', 'a name for the prediction set')
     .option('--wait', 'follow the job with a progress bar until every query is predicted')
     .option('--stall-timeout-s <s>', 'with --wait: give up when no query is predicted for this long (default: wait)')
@@ -90,6 +92,7 @@ Then: protea predictions export --set <id> --format cafa --out predictions.tsv`)
         aggregation: flags.aggregate,
         scoreMap: flags.scoreMap ?? defaultScoreMap(flags.metric),
         index: flags.index,
+        features: parseFeatureFamilies(flags.features, '--features'),
         ...(flags.name ? { name: flags.name } : {}),
         onInfo: (line) => console.error(line),
       });

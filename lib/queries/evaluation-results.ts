@@ -86,11 +86,13 @@ export interface NewEvaluationResult {
   maxDistance?: number | null;
 }
 
-/** Inserts one result; resolves with its id. */
+/** Inserts one result (a scored set's result names its scoring config); resolves with its id. */
 export async function insertEvaluationResult(db: CommonQueryMethods, r: NewEvaluationResult): Promise<string> {
   return db.oneFirst(sql.type(z.object({ id: z.string() }))`
-    INSERT INTO evaluation_result (evaluation_set_id, prediction_set_id, results, max_distance, job_id)
-    VALUES (${r.evaluationSetId}, ${r.predictionSetId}, ${sql.jsonb(r.results as never)}, ${r.maxDistance ?? null}, ${r.jobId})
+    INSERT INTO evaluation_result (evaluation_set_id, prediction_set_id, scoring_config_id, results, max_distance, job_id)
+    VALUES (${r.evaluationSetId}, ${r.predictionSetId},
+            (SELECT scoring_config_id FROM prediction_set WHERE id = ${r.predictionSetId}),
+            ${sql.jsonb(r.results as never)}, ${r.maxDistance ?? null}, ${r.jobId})
     RETURNING id`);
 }
 

@@ -9,11 +9,11 @@ import { ProteaError } from '../errors.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export type PredictionSetKind = 'knn' | 'identity' | 'imported' | 'baseline';
+export type PredictionSetKind = 'knn' | 'identity' | 'imported' | 'baseline' | 'scored';
 
 export const PredictionSet = z.object({
   id: z.string(),
-  kind: z.enum(['knn', 'identity', 'imported', 'baseline']),
+  kind: z.enum(['knn', 'identity', 'imported', 'baseline', 'scored']),
   name: z.string().nullable(),
   ontology_snapshot_id: z.string(),
   obo_version: z.string(),
@@ -73,7 +73,7 @@ export async function resolvePredictionSet(db: DatabasePool, ref: string, option
 }
 
 export interface NewPredictionSet {
-  kind: Exclude<PredictionSetKind, 'knn' | 'identity'>;
+  kind: Exclude<PredictionSetKind, 'knn' | 'identity' | 'scored'>;
   name: string;
   ontologySnapshotId: string;
   meta: Record<string, unknown>;

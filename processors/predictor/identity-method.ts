@@ -83,9 +83,11 @@ export class IdentityMethod implements PredictionMethod {
     ready.forEach((r, j) => {
       const terms: TransferredTerm[] = [];
       let neighbours = 0;
+      const byAspect: Record<string, number> = {};
       hits[j]!.forEach((hit, g) => {
         if (!hit) return;
         const aspect = p.aspectSeparated ? ASPECTS[g]! : null;
+        const before = neighbours;
         for (const acc of refs.accessions[hit.refIndex]!) {
           const seen = new Set<string>();
           let any = false;
@@ -97,9 +99,10 @@ export class IdentityMethod implements PredictionMethod {
           }
           if (any) neighbours += 1;
         }
+        byAspect[aspect ?? 'all'] = neighbours - before;
       });
       terms.sort((a, b) => (a.goId < b.goId ? -1 : a.goId > b.goId ? 1 : a.refAccession < b.refAccession ? -1 : 1));
-      out[r.i] = { kind: 'predicted', terms, neighbours };
+      out[r.i] = { kind: 'predicted', terms, neighbours, neighboursByAspect: byAspect };
     });
     return out;
   }

@@ -66,6 +66,7 @@ export class KnnMethod implements PredictionMethod {
     let ready = queries.map((q, i) => ({ q, i, v: vectors.get(q.md5) })).filter((r) => r.v !== undefined);
     const terms: TransferredTerm[][] = queries.map(() => []);
     const neighbours = queries.map(() => 0);
+    const byAspect: Record<string, number>[] = queries.map(() => ({}));
     const out: QueryOutcome[] = queries.map((q) => ({ kind: 'pending', waitingFor: `embedding under config ${p.embeddingConfigId} for sequence ${q.md5}` }));
     let filter: IdentityFilter | undefined;
     if (p.maxIdentity !== null && ready.length > 0) {
@@ -95,6 +96,7 @@ export class KnnMethod implements PredictionMethod {
       found.forEach((hits, j) => {
         const at = ready[j]!.i;
         neighbours[at]! += hits.length;
+        byAspect[at]![aspect ?? 'all'] = hits.length;
         terms[at]!.push(...transferTerms(hits, (acc) => index.annotationsOf(acc), { aggregation: p.aggregation, scoreMap: p.scoreMap }));
       });
     }
@@ -106,7 +108,7 @@ export class KnnMethod implements PredictionMethod {
     }
     for (const r of ready) {
       const t = terms[r.i]!.sort((a, b) => a.distance - b.distance || (a.goId < b.goId ? -1 : a.goId > b.goId ? 1 : 0) || (a.refAccession < b.refAccession ? -1 : 1));
-      out[r.i] = { kind: 'predicted', terms: t, neighbours: neighbours[r.i]! };
+      out[r.i] = { kind: 'predicted', terms: t, neighbours: neighbours[r.i]!, neighboursByAspect: byAspect[r.i]! };
     }
     return out;
   }

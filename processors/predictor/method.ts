@@ -9,7 +9,7 @@ export interface QueryInput {
 
 export type QueryOutcome =
   /** terms may be empty: no neighbour within the threshold, or neighbours without terms */
-  | { kind: 'predicted'; terms: TransferredTerm[]; neighbours: number }
+  | { kind: 'predicted'; terms: TransferredTerm[]; neighbours: number; neighboursByAspect?: Readonly<Record<string, number>> }
   /** its input (embedding, sequence) has not landed yet: wait for it */
   | { kind: 'pending'; waitingFor: string }
   /** it can never be predicted as asked: report it, with the reason */

@@ -8,6 +8,9 @@ import { AGGREGATIONS, METRICS, SCORE_MAP_NAMES, type Aggregation, type Metric, 
 import type { IndexKind } from './reference-index.js';
 
 export const METHODS = ['knn', 'identity'] as const;
+/** Feature families the enricher can add to every prediction row (processors/enricher/). */
+export const FEATURE_FAMILIES = ['alignment', 'taxonomy', 'neighbours'] as const;
+export type FeatureFamily = (typeof FEATURE_FAMILIES)[number];
 export type Method = (typeof METHODS)[number];
 export const INDEX_KINDS: readonly IndexKind[] = ['flat', 'hnsw', 'ivf'];
 export { AGGREGATIONS, METRICS, SCORE_MAP_NAMES, type IndexKind };
@@ -31,6 +34,8 @@ export interface PredictionParams {
   aggregation: Aggregation;
   scoreMap: ScoreMap;
   index: IndexKind;
+  /** the enricher's feature families for every row (none: the rows keep their feature columns null) */
+  features: readonly FeatureFamily[];
   /** leakage control: drop references whose identityOverShorter to the query exceeds this (0 < x <= 1); null: no filter */
   maxIdentity: number | null;
 }
@@ -58,6 +63,7 @@ export function paramsMeta(p: PredictionParams): Record<string, unknown> {
     aggregation: p.aggregation,
     score_map: p.scoreMap,
     index: p.index,
+    features: [...p.features],
     max_identity: p.maxIdentity,
   };
 }
@@ -101,6 +107,30 @@ export function paramsOf(row: PredictionSetRow): PredictionParams {
     aggregation: oneOf(m.aggregation ?? 'mean', AGGREGATIONS, 'aggregation', row.id),
     scoreMap: oneOf(m.score_map ?? 'one-minus-d', SCORE_MAP_NAMES, 'score_map', row.id),
     index: oneOf(m.index ?? 'flat', INDEX_KINDS, 'index', row.id),
+    features: featuresOf(row),
     maxIdentity,
   };
+}
+
+/** The feature families a prediction set asks for (none for a set recorded before the enricher, or of another kind). */
+export function featuresOf(row: Pick<PredictionSetRow, 'id' | 'meta'>): FeatureFamily[] {
+  const f = row.meta.features;
+  if (f === undefined || f === null) return [];
+  if (!Array.isArray(f)) throw new ProteaError('PREDICTION_SET_INVALID', `prediction set ${row.id}: meta.features is not a list of feature families`, { field: 'meta.features' });
+  return f.map((x) => oneOf(x, FEATURE_FAMILIES, 'features', row.id));
+}
+
+/** '--features' / the API's features: a comma list of families, 'all' or 'none'. */
+export function parseFeatureFamilies(value: string, field: string): FeatureFamily[] {
+  const v = value.trim().toLowerCase();
+  if (v === 'all') return [...FEATURE_FAMILIES];
+  if (v === 'none' || v === '') return [];
+  const out: FeatureFamily[] = [];
+  for (const part of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+    if (!(FEATURE_FAMILIES as readonly string[]).includes(part)) {
+      throw new ProteaError('USAGE', `${field} ${value}: unknown feature family ${JSON.stringify(part)}; expected a comma list of ${FEATURE_FAMILIES.join(', ')}, or all, or none`, { field });
+    }
+    if (!out.includes(part as FeatureFamily)) out.push(part as FeatureFamily);
+  }
+  return out;
 }

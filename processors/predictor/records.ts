@@ -33,7 +33,8 @@ function wireTerm(t: TransferredTerm): PredictedTerm {
 /** The messages of a predicted or unpredictable query (never of a pending one). */
 export function predictionMessages(req: QueryRequest, outcome: Exclude<QueryOutcome, { kind: 'pending' }>, topic: string, termsPerPart = TERMS_PER_PART): ProcessorOutput[] {
   const terms = outcome.kind === 'predicted' ? outcome.terms.map(wireTerm) : [];
-  const parts = Math.max(1, Math.ceil(terms.length / termsPerPart));
+  const chunks = splitByTerm(terms, termsPerPart);
+  const parts = chunks.length;
   const out: ProcessorOutput[] = [];
   for (let i = 0; i < parts; i++) {
     const value: PredictionRecord = {
@@ -43,11 +44,40 @@ export function predictionMessages(req: QueryRequest, outcome: Exclude<QueryOutc
       query_md5: req.md5,
       reason: outcome.kind === 'unpredictable' ? outcome.reason : null,
       neighbours: outcome.kind === 'predicted' ? outcome.neighbours : 0,
+      neighbours_by_aspect: outcome.kind === 'predicted' && outcome.neighboursByAspect ? { ...outcome.neighboursByAspect } : null,
       part_index: i,
       part_count: parts,
-      terms: terms.slice(i * termsPerPart, (i + 1) * termsPerPart),
+      terms: chunks[i]!,
     };
     out.push({ topic, key: KEYS.prediction(value), value });
   }
   return out;
 }
+
+/**
+ * The terms in parts of about `perPart`: one part in the given order when they
+ * fit; otherwise grouped by GO term (go_id, then distance, then reference) and
+ * cut only between two terms, so every row of a term is in one part (the
+ * enricher's neighbour statistics are over all of them). A part holds more than
+ * `perPart` only when one term alone has more rows.
+ */
+export function splitByTerm(terms: readonly PredictedTerm[], perPart: number): PredictedTerm[][] {
+  if (terms.length <= perPart) return [[...terms]];
+  const sorted = [...terms].sort((a, b) => cmp(a.go_id, b.go_id) || a.distance - b.distance || cmp(a.ref_accession, b.ref_accession));
+  const parts: PredictedTerm[][] = [];
+  let current: PredictedTerm[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let end = i + 1;
+    while (end < sorted.length && sorted[end]!.go_id === sorted[i]!.go_id) end++;
+    if (current.length > 0 && current.length + (end - i) > perPart) {
+      parts.push(current);
+      current = [];
+    }
+    for (let j = i; j < end; j++) current.push(sorted[j]!);
+    i = end;
+  }
+  if (current.length > 0) parts.push(current);
+  return parts;
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

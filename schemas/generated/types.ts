@@ -373,6 +373,8 @@ export interface PredictionRecord {
    * Default: 0.
    */
   neighbours: number;
+  /** Neighbours selected per searched index: keys 'F', 'P', 'C' when aspect-separated, 'all' otherwise; the denominator of the enricher's neighbor_vote_fraction. Null from a predictor that did not record it (the enricher then counts the distinct references of the term's aspect in the message). */
+  neighbours_by_aspect: Record<string, number> | null;
   /**
    * 0-based index of this message among the parts of the query's predictions.
    * Default: 0.
@@ -383,7 +385,7 @@ export interface PredictionRecord {
    * Default: 1.
    */
   part_count: number;
-  /** The transferred terms, one per (GO term, reference protein), ordered by distance then go_id. */
+  /** The transferred terms, one per (GO term, reference protein), ordered by distance then go_id; when split into parts, ordered by go_id then distance, and the rows of one GO term never span two parts (the enricher's neighbour statistics need all of them). */
   terms: PredictedTerm[];
 }
 
@@ -453,7 +455,7 @@ export interface PredictionFeatures {
   taxonomic_distance: number | null;
   /** Number of ancestors (lineage nodes) the query and reference taxa share, root included. */
   taxonomic_common_ancestors: number | null;
-  /** Relation of the reference taxon to the query taxon: 'same', 'ancestor', 'descendant' or 'other'. */
+  /** Relation of the reference taxon to the query taxon: 'same', 'ancestor' (the reference's taxon is an ancestor of the query's), 'descendant', 'sibling' (same parent) or 'other'. */
   taxonomic_relation: string | null;
   /** Number of the query's k neighbours annotated with this GO term. */
   vote_count: number | null;

@@ -28,7 +28,7 @@ t.test('queries are predicted as their embeddings land; one whose embedding neve
   const dbUrl = await freshDatabase(t, { migrate: true });
   const q = <R>(text: string, values: unknown[] = []) => adminQuery<R>(dbUrl, text, values);
   const kmer = await withQueryPool(async (db) => (await createEmbeddingConfig(db, recipeFromInput({}), { active: true })).row, dbUrl);
-  const sinks = await startStages(['dedup', 'sink:sequences', 'sink:proteins', 'sink:jobs', 'sink:ontology', 'sink:annotations', 'sink:query_sets', 'sink:embeddings', 'sink:predictions'], { namespace, dbUrl });
+  const sinks = await startStages(['dedup', 'enricher', 'sink:sequences', 'sink:proteins', 'sink:jobs', 'sink:ontology', 'sink:annotations', 'sink:query_sets', 'sink:embeddings', 'sink:predictions'], { namespace, dbUrl });
   t.teardown(() => Promise.allSettled(sinks.map((s) => s.stop())));
   const producer = new TopicProducer();
   t.teardown(() => producer.disconnect());
@@ -42,7 +42,7 @@ t.test('queries are predicted as their embeddings land; one whose embedding neve
   t.equal((await q<{ n: number }>('SELECT count(*)::int AS n FROM sequence_embedding'))[0]!.n, 0, 'nothing is embedded yet: no embedder runs');
 
   const params: Omit<PredictionParams, 'embeddingConfigId' | 'annotationSetId'> = {
-    method: 'knn', k: 3, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: false,
+    method: 'knn', k: 3, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: false, features: [],
     aggregation: 'mean', scoreMap: 'one-minus-d', index: 'flat', maxIdentity: null,
   };
   let predictor = await runPredictor({ namespace, dbUrl, sweepMs: 300, waitS: 600 });

@@ -163,10 +163,10 @@ export async function seedReadData(db: DatabasePool, copy: pg.Pool): Promise<See
     byProtein.set(protein, terms);
   }
   const records: PredictionRecord[] = [...byProtein].map(([protein, terms]) => ({
-    prediction_set_id: knnSetId, job_id: jobId, query_accession: protein, query_md5: md5(protein), reason: null, neighbours: 3, part_index: 0, part_count: 1, terms,
+    prediction_set_id: knnSetId, job_id: jobId, query_accession: protein, query_md5: md5(protein), reason: null, neighbours: 3, neighbours_by_aspect: null, part_index: 0, part_count: 1, terms,
   }));
-  records.push({ prediction_set_id: knnSetId, job_id: jobId, query_accession: 'QS_0003', query_md5: md5('QS_0003'), reason: 'no embedding after 900 s', neighbours: 0, part_index: 0, part_count: 1, terms: [] });
-  await writeOnPool(copy, predictionsSink, { topic: 'predictions.raw', partition: 0, expected: 0n, next: BigInt(records.length), records: incoming('predictions.raw', 0, 0, records.map((v) => ({ key: v.query_accession, value: v }))) }, noDeadLetters);
+  records.push({ prediction_set_id: knnSetId, job_id: jobId, query_accession: 'QS_0003', query_md5: md5('QS_0003'), reason: 'no embedding after 900 s', neighbours: 0, neighbours_by_aspect: null, part_index: 0, part_count: 1, terms: [] });
+  await writeOnPool(copy, predictionsSink, { topic: 'predictions', partition: 0, expected: 0n, next: BigInt(records.length), records: incoming('predictions', 0, 0, records.map((v) => ({ key: v.query_accession, value: v }))) }, noDeadLetters);
 
   // an imported set (CAFA file), newer than the KNN set
   async function* batches() {

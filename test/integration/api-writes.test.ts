@@ -373,7 +373,7 @@ t.test('a prediction job started with POST /prediction-sets (the parameters of p
   // a second job, not cancelled; then the predictor runs: it drops the cancelled job's requests and predicts the other's
   const other = await post(base, '/prediction-sets', { headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ query_set: 'to-predict', annotation_set: 'test@1', method: 'identity' }) });
   t.equal(other.status, 202);
-  const [predictor] = await stages(t, ['predictor', 'sink:predictions'], dbUrl);
+  const [predictor] = await stages(t, ['predictor', 'enricher', 'sink:predictions'], dbUrl);
   const otherJob = await until('the other prediction job to end', async () => (await fetch(`${base}/jobs/${other.body.job_id}`)).json() as Promise<any>, (j) => ['succeeded', 'failed'].includes(j.status), { timeoutMs: 90_000, intervalMs: 300 });
   t.match(otherJob, { status: 'succeeded', progress_current: 6, progress_total: 6 }, 'the job that was not cancelled is predicted');
   await until('the predictor to have read every request', async () => {

@@ -64,7 +64,7 @@ const TABLES = [
   'annotation_set', 'api_audit', 'embedding_config', 'evaluation_known', 'evaluation_result', 'evaluation_set', 'evaluation_target', 'go_prediction', 'go_term',
   'go_term_edge_pending', 'go_term_relationship', 'job', 'job_event', 'job_progress_item', 'ontology_snapshot', 'prediction_pending', 'prediction_query', 'prediction_set', 'protein',
   'protein_go_annotation', 'protein_uniprot_metadata', 'query_set', 'query_set_entry', 'query_set_entry_pending',
-  'schema_migrations', 'sequence', 'sequence_embedding', 'sink_offsets', 'taxonomy',
+  'schema_migrations', 'scoring_config', 'sequence', 'sequence_embedding', 'sink_offsets', 'taxonomy',
 ];
 
 // table -> column -> udt_name (and NOT NULL with '!')
@@ -111,7 +111,9 @@ const KEY_COLUMNS: Record<string, Record<string, string>> = {
   prediction_set: {
     id: 'uuid!', embedding_config_id: 'uuid', annotation_set_id: 'uuid', ontology_snapshot_id: 'uuid!', query_set_id: 'uuid',
     limit_per_entry: 'int4', distance_threshold: 'float8', meta: 'jsonb!', job_id: 'uuid', created_at: 'timestamptz!', kind: 'text!', name: 'text',
+    scoring_config_id: 'uuid', source_prediction_set_id: 'uuid',
   },
+  scoring_config: { id: 'uuid!', name: 'text!', formula: 'text!', weights: 'jsonb!', evidence_weights: 'jsonb', description: 'text', created_at: 'timestamptz!' },
   go_prediction: {
     prediction_set_id: 'uuid!', protein_accession: 'text!', go_term_id: 'int4!', ref_protein_accession: 'text', distance: 'float8', score: 'float8',
     qualifier: 'text', evidence_code: 'text',
@@ -150,6 +152,7 @@ const NATURAL_KEYS: Record<string, string> = {
     'UNIQUE (model_name, model_backend, layer_indices, layer_agg, pooling, "normalize", normalize_residues, max_length, use_chunking, chunk_size, chunk_overlap)',
   sequence_embedding: 'UNIQUE (sequence_id, embedding_config_id, chunk_index_s)',
   query_set_entry: 'UNIQUE (query_set_id, accession)',
+  scoring_config: 'UNIQUE (name)',
   go_prediction: 'UNIQUE NULLS NOT DISTINCT (prediction_set_id, protein_accession, go_term_id, ref_protein_accession)',
 };
 
@@ -217,6 +220,9 @@ t.test('up, down, up: the full schema, then nothing, then the same schema again'
     t.equal(fk('evaluation_target', 'evaluation_set_id', 'evaluation_set(id)'), 'c');
     t.equal(fk('evaluation_target', 'go_term_id', 'go_term(id)'), 'r');
     t.equal(fk('evaluation_known', 'evaluation_set_id', 'evaluation_set(id)'), 'c');
+    t.equal(fk('prediction_set', 'scoring_config_id', 'scoring_config(id)'), 'r', 'a recipe in use is not deleted');
+    t.equal(fk('prediction_set', 'source_prediction_set_id', 'prediction_set(id)'), 'c', 'a scored set goes with its source');
+    t.equal(fk('evaluation_result', 'scoring_config_id', 'scoring_config(id)'), 'r');
 
     // KNN prediction sets keep their recipe required; imported ones and baselines need none
     const snapshot = await pool.oneFirst(sql.unsafe`INSERT INTO ontology_snapshot (obo_url, obo_version) VALUES ('t.obo', 'v-kinds') RETURNING id`);
@@ -232,7 +238,21 @@ t.test('up, down, up: the full schema, then nothing, then the same schema again'
     await pool.query(sql.unsafe`INSERT INTO go_prediction (prediction_set_id, protein_accession, go_term_id, score) VALUES (${imported}, 'P1', ${term}, 0.5)`);
     t.match(await refusal(pool.query(sql.unsafe`INSERT INTO go_prediction (prediction_set_id, protein_accession, go_term_id, score) VALUES (${imported}, 'P1', ${term}, 0.7)`)),
       { constraint: 'go_prediction_natural_key' }, 'one imported prediction per (set, protein, term) although it has no reference protein');
+    // 0017: a scored set names its recipe and its source; other kinds name neither; one scored set per (source, recipe)
+    const preset = await pool.oneFirst(sql.unsafe`SELECT id FROM scoring_config WHERE name = 'embedding'`);
+    t.match(await refusal(pool.query(sql.unsafe`INSERT INTO prediction_set (ontology_snapshot_id, kind) VALUES (${snapshot}, 'scored')`)),
+      { constraint: 'prediction_set_scored_check' }, 'a scored set without recipe and source is refused');
+    t.match(await refusal(pool.query(sql.unsafe`INSERT INTO prediction_set (ontology_snapshot_id, kind, scoring_config_id) VALUES (${snapshot}, 'imported', ${preset})`)),
+      { constraint: 'prediction_set_scored_check' }, 'an imported set with a recipe is refused');
+    await pool.query(sql.unsafe`INSERT INTO prediction_set (ontology_snapshot_id, kind, scoring_config_id, source_prediction_set_id) VALUES (${snapshot}, 'scored', ${preset}, ${imported})`);
+    t.match(await refusal(pool.query(sql.unsafe`INSERT INTO prediction_set (ontology_snapshot_id, kind, scoring_config_id, source_prediction_set_id) VALUES (${snapshot}, 'scored', ${preset}, ${imported})`)),
+      { constraint: 'prediction_set_scored_key' }, 'the same source and recipe twice is refused');
+    t.match(await refusal(pool.query(sql.unsafe`DELETE FROM scoring_config WHERE id = ${preset}`)), { constraint: 'prediction_set_scoring_config_id_fkey' }, 'a recipe in use stays');
+    t.same(await pool.anyFirst(sql.unsafe`SELECT name FROM scoring_config ORDER BY name`), ['alignment-weighted', 'embedding', 'evidence-weighted'], 'the presets');
+    t.match(await refusal(pool.query(sql.unsafe`INSERT INTO scoring_config (name, formula, weights) VALUES ('x', 'cubic', '{}')`)),
+      { constraint: 'scoring_config_formula_check' }, 'an unknown formula is refused');
     await pool.query(sql.unsafe`DELETE FROM prediction_set WHERE id = ${imported}`);
+    t.equal(Number(await pool.oneFirst(sql.unsafe`SELECT count(*) FROM prediction_set`)), 0, 'deleting the source deleted its scored set');
     await pool.query(sql.unsafe`DELETE FROM ontology_snapshot WHERE id = ${snapshot}`);
 
     const indexCols = await pool.any(sql.unsafe`

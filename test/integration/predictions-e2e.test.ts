@@ -1,12 +1,15 @@
 // Predictions on the real stack with the demo data (demo/predict: 230 CAFA3
 // targets with their ground truth as annotations, on a flat release; 8 query
 // targets with homologues among them): query FASTA -> dedup -> embedder ->
-// predictor -> predictions sink -> go_prediction, for KNN (cosine, k = 3,
-// aspect-separated, mean aggregation) and the identity method; the KNN rows
-// equal an independent brute-force computation over the stored vectors, the
-// identity rows the best hit found by aligning each query against every
-// reference; then every export format.
+// predictor -> enricher -> predictions sink -> go_prediction, for KNN (cosine,
+// k = 3, aspect-separated, mean aggregation) and the identity method, with
+// every feature family; the KNN rows equal an independent brute-force
+// computation over the stored vectors, the identity rows the best hit found by
+// aligning each query against every reference; every feature column of every
+// row is filled, alignment and neighbour features equal values computed here;
+// then every export format.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
@@ -16,11 +19,11 @@ import { createEmbeddingConfig } from '../../lib/queries/embedding-configs.js';
 import { exportPredictions } from '../../lib/predictions-export.js';
 import { TopicProducer } from '../../lib/topic-producer.js';
 import { startStages } from '../../pipeline/stages.js';
-import { alignLocal } from '../../processors/alignment/index.js';
+import { alignGlobal, alignLocal } from '../../processors/alignment/index.js';
 import { recipeFromInput } from '../../processors/embedder/recipe.js';
 import { startPrediction, waitForPrediction } from '../../processors/predictor/predict-job.js';
 import type { PredictionParams } from '../../processors/predictor/params.js';
-import { fastaRun, gafRun, oboRun } from '../../topics/ingest-runs.js';
+import { fastaRun, gafRun, oboRun, taxonomyRun } from '../../topics/ingest-runs.js';
 import { produce } from '../../topics/produce.js';
 import { freshDatabase } from '../helpers/fresh-database.js';
 import { freshNamespace } from '../helpers/fresh-namespace.js';
@@ -31,6 +34,14 @@ const RELEASE = 'cafa3-groundtruth-flat';
 const ASPECTS = ['F', 'P', 'C'] as const;
 
 interface Pred { protein: string; go_id: string; ref: string; distance: number; score: number; evidence: string | null; k: number | null }
+
+/** go_prediction's feature columns (the enricher's three families). */
+const FEATURE_COLUMNS = [
+  'identity_nw', 'similarity_nw', 'alignment_score_nw', 'gaps_pct_nw', 'alignment_length_nw',
+  'identity_sw', 'similarity_sw', 'alignment_score_sw', 'gaps_pct_sw', 'alignment_length_sw', 'length_query', 'length_ref',
+  'query_taxonomy_id', 'ref_taxonomy_id', 'taxonomic_lca', 'taxonomic_distance', 'taxonomic_common_ancestors', 'taxonomic_relation',
+  'vote_count', 'k_position', 'go_term_frequency', 'ref_annotation_density', 'neighbor_distance_std', 'neighbor_vote_fraction', 'neighbor_min_distance', 'neighbor_mean_distance',
+] as const;
 
 function floats(hex: string): Float64Array {
   const b = Buffer.from(hex, 'hex');
@@ -60,7 +71,7 @@ t.test('a query FASTA gets GO terms with scores, evidence and the neighbours the
 
   const kmer = await withQueryPool(async (db) => (await createEmbeddingConfig(db, recipeFromInput({}), { active: true })).row, dbUrl);
   const stages = await startStages(
-    ['dedup', 'embedder', 'predictor', 'sink:sequences', 'sink:proteins', 'sink:jobs', 'sink:ontology', 'sink:annotations', 'sink:query_sets', 'sink:embeddings', 'sink:predictions'],
+    ['dedup', 'embedder', 'predictor', 'enricher', 'sink:sequences', 'sink:proteins', 'sink:jobs', 'sink:ontology', 'sink:taxonomy', 'sink:annotations', 'sink:query_sets', 'sink:embeddings', 'sink:predictions'],
     { namespace, dbUrl },
   );
   t.teardown(() => Promise.allSettled(stages.map((s) => s.stop())));
@@ -70,6 +81,8 @@ t.test('a query FASTA gets GO terms with scores, evidence and the neighbours the
   await produce(oboRun(path.join(DIR, 'flat.obo'), { version: RELEASE }), { producer, namespace, progress: null });
   const terms = (await readFile(path.join(DIR, 'flat.obo'), 'utf8')).split('\n').filter((l) => l === '[Term]').length;
   await until('the flat release', () => q<{ n: number }>('SELECT count(*)::int AS n FROM go_term'), (r) => r[0]!.n === terms, { timeoutMs: 120_000 });
+  // the demo's NCBI subtree (Mammalia): the demo's queries and references are human, mouse and rat targets
+  await produce(taxonomyRun('demo/nodes.dmp.gz', 'demo/names.dmp.gz'), { producer, namespace, progress: null });
   await produce(gafRun(path.join(DIR, 'references.gaf'), { source: 'cafa3-demo', version: '1', ontology: RELEASE }), { producer, namespace, progress: null });
   await produce(fastaRun(path.join(DIR, 'references.fasta'), { source: 'cafa' }), { producer, namespace, progress: null });
   await produce(fastaRun(path.join(DIR, 'queries.fasta'), { source: 'upload', querySet: 'demo-queries' }), { producer, namespace, progress: null });
@@ -79,9 +92,10 @@ t.test('a query FASTA gets GO terms with scores, evidence and the neighbours the
       SELECT (SELECT count(*) FROM protein_go_annotation)::int AS a, (SELECT count(*) FROM query_set_entry)::int AS e,
              (SELECT count(DISTINCT sequence_id) FROM sequence_embedding)::int AS s, (SELECT count(*) FROM sequence)::int AS seqs`),
     (r) => r[0]!.a === gafRows && r[0]!.e === queries.length && r[0]!.s === r[0]!.seqs && r[0]!.seqs >= queries.length, { timeoutMs: 180_000 });
+  await until('the taxonomy', () => q<{ n: number }>('SELECT count(*)::int AS n FROM taxonomy'), (r) => r[0]!.n >= 12_000, { timeoutMs: 120_000 });
 
   const base: Omit<PredictionParams, 'embeddingConfigId' | 'annotationSetId'> = {
-    method: 'knn', k: 3, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: false,
+    method: 'knn', k: 3, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: false, features: ['alignment', 'taxonomy', 'neighbours'],
     aggregation: 'mean', scoreMap: 'one-minus-d', index: 'flat', maxIdentity: null,
   };
   const predict = async (p: Partial<PredictionParams>) => {
@@ -143,10 +157,59 @@ t.test('a query FASTA gets GO terms with scores, evidence and the neighbours the
   });
   t.same(bad.slice(0, 3), [], 'neighbours, distances and mean scores equal the brute force (to 1e-5)');
 
+  // ── features ───────────────────────────────────────────────────────────
+  const seqOf = new Map((await q<{ md5: string; sequence: string }>('SELECT sequence_hash AS md5, sequence FROM sequence')).map((r) => [r.md5, r.sequence]));
+  type FeatureRow = Pred & Record<(typeof FEATURE_COLUMNS)[number], number | string | null>;
+  const featureRows = (setId: string) => q<FeatureRow>(`
+      SELECT p.protein_accession AS protein, g.go_id, g.aspect, p.ref_protein_accession AS ref, p.distance, ${FEATURE_COLUMNS.map((c) => `p.${c}`).join(', ')}
+        FROM go_prediction p JOIN go_term g ON g.id = p.go_term_id WHERE p.prediction_set_id = $1 ORDER BY 1, 2, 4`, [setId]);
+  const knnFeatures = await featureRows(knn.started.predictionSetId);
+  const unfilled = knnFeatures.filter((r) => FEATURE_COLUMNS.some((c) => r[c] === null));
+  t.same(unfilled.slice(0, 2), [], `every feature column of all ${knnFeatures.length} KNN rows is filled`);
+  const taxonOf = (target: string) => Number(target.slice(1, -7));
+  let checked = 0;
+  const wrong: string[] = [];
+  for (const r of knnFeatures) {
+    const qs = seqOf.get(md5Of.get(r.protein)!)!;
+    const rs = seqOf.get(md5Of.get(r.ref)!)!;
+    const sw = alignLocal(qs, rs);
+    const nw = alignGlobal(qs, rs);
+    const same = (a: unknown, b: number) => typeof a === 'number' && Math.abs(a - b) < 1e-9;
+    if (!(same(r.identity_sw, sw.identity) && same(r.alignment_score_sw, sw.score) && same(r.alignment_length_sw, sw.length) && same(r.similarity_sw, sw.similarity) && same(r.gaps_pct_sw, sw.gapsPct)
+      && same(r.identity_nw, nw.identity) && same(r.alignment_score_nw, nw.score) && same(r.alignment_length_nw, nw.length) && same(r.length_query, qs.length) && same(r.length_ref, rs.length))) wrong.push(`${r.protein} ${r.ref}: alignment`);
+    if (r.query_taxonomy_id !== taxonOf(r.protein) || r.ref_taxonomy_id !== taxonOf(r.ref)) wrong.push(`${r.protein} ${r.ref}: taxa`);
+    // neighbour statistics: the neighbours carrying the term are the brute force's; distances as stored
+    const carrying = knnFeatures.filter((e) => e.protein === r.protein && e.go_id === r.go_id);
+    if (carrying.length !== expected.filter((e) => e.protein === r.protein && e.go_id === r.go_id).length) wrong.push(`${r.protein} ${r.go_id}: neighbours carrying it`);
+    const ds = carrying.map((e) => e.distance);
+    const mean = ds.reduce((a, b) => a + b, 0) / ds.length;
+    const std = Math.sqrt(ds.reduce((a, d) => a + (d - mean) ** 2, 0) / ds.length);
+    if (!same(r.neighbor_distance_std, std)) wrong.push(`${r.protein} ${r.go_id}: std`);
+    const inAspect = new Set(expected.filter((e) => e.protein === r.protein && annotations.some((a) => a.go_id === e.go_id && a.aspect === (r as unknown as { aspect: string }).aspect)).map((e) => e.ref)).size;
+    if (r.vote_count !== ds.length || !same(r.neighbor_min_distance, Math.min(...ds)) || !same(r.neighbor_mean_distance, mean)) wrong.push(`${r.protein} ${r.go_id}: vote/min/mean`);
+    if (!same(r.neighbor_vote_fraction, ds.length / inAspect)) wrong.push(`${r.protein} ${r.go_id}: fraction ${r.neighbor_vote_fraction} vs ${ds.length}/${inAspect}`);
+    checked++;
+  }
+  t.same(wrong.slice(0, 5), [], `alignment (SW and NW, recomputed here), taxa (from the target ids) and neighbour statistics (from the brute force) of ${checked} rows`);
+  // taxonomy: lineages walked here from the dump the stack loaded
+  const parent = new Map(gunzipSync(await readFile('demo/nodes.dmp.gz')).toString('utf8').split('\n').filter(Boolean).map((l) => l.split('\t|\t').slice(0, 2).map(Number) as [number, number]));
+  const lineage = (taxon: number) => { const out = [taxon]; while (parent.get(out.at(-1)!) !== out.at(-1) && parent.has(parent.get(out.at(-1)!)!)) out.push(parent.get(out.at(-1)!)!); return out; };
+  const taxWrong = knnFeatures.filter((r) => {
+    const lq = lineage(Number(r.query_taxonomy_id));
+    const lr = lineage(Number(r.ref_taxonomy_id));
+    const i = lq.findIndex((x) => lr.includes(x));
+    const relation = lq[0] === lr[0] ? 'same' : lr[0] === lq[i] ? 'ancestor' : lq[0] === lq[i] ? 'descendant' : lq[1] === lr[1] ? 'sibling' : 'other';
+    return r.taxonomic_lca !== lq[i] || r.taxonomic_distance !== i + lr.indexOf(lq[i]!) || r.taxonomic_common_ancestors !== lq.length - i || r.taxonomic_relation !== relation;
+  });
+  t.same(taxWrong.slice(0, 2), [], 'LCA, distance, common ancestors and relation equal lineages walked in the test');
+  t.ok(new Set(knnFeatures.map((r) => `${r.query_taxonomy_id}>${r.ref_taxonomy_id}`)).size > 1, 'several taxon pairs among the rows');
+
   // ── identity ───────────────────────────────────────────────────────────
   const identity = await predict({ method: 'identity', k: 1 });
   t.equal(identity.r.predicted, queries.length, 'the identity method predicts every query');
-  const seqOf = new Map((await q<{ md5: string; sequence: string }>('SELECT sequence_hash AS md5, sequence FROM sequence')).map((r) => [r.md5, r.sequence]));
+  const idFeatures = await featureRows(identity.started.predictionSetId);
+  t.same(idFeatures.filter((r) => FEATURE_COLUMNS.some((c) => r[c] === null)).slice(0, 2), [], `every feature column of all ${idFeatures.length} identity rows is filled`);
+  t.ok(idFeatures.every((r) => Math.abs(Number(r.identity_sw) - (1 - r.distance)) < 1e-9 && Number(r.vote_count) >= 1 && Number(r.neighbor_vote_fraction) > 0 && Number(r.neighbor_vote_fraction) <= 1), 'identity rows: SW identity = 1 - distance (the method\'s score), a vote fraction in (0, 1]');
   const idRows = await rowsOf(identity.started.predictionSetId);
   for (const query of queries) {
     for (const aspect of ASPECTS) {

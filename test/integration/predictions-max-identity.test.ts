@@ -77,7 +77,7 @@ t.test('--max-identity 0.3: no stored neighbour is more than 0.3 identical to it
     (r) => r[0]!.a === gafRows && r[0]!.e === queries.length && r[0]!.s === r[0]!.seqs && r[0]!.seqs >= queries.length, { timeoutMs: 180_000 });
 
   const base: Omit<PredictionParams, 'embeddingConfigId' | 'annotationSetId'> = {
-    method: 'knn', k: K, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: true,
+    method: 'knn', k: K, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: true, features: [],
     aggregation: 'mean', scoreMap: 'one-minus-d', index: 'flat', maxIdentity: MAX,
   };
   const predict = async (p: Partial<PredictionParams>) => {

@@ -45,7 +45,7 @@ t.test('--max-identity takes a fraction in (0, 1]; anything else is a USAGE erro
 t.test('meta.max_identity is recorded on the prediction set and read back; absent or null means no filter', async (t) => {
   const params: PredictionParams = {
     method: 'knn', embeddingConfigId: 'c0000000-0000-7000-8000-000000000000', annotationSetId: 'a0000000-0000-7000-8000-000000000000', k: 5, threshold: null,
-    metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: true, aggregation: 'mean', scoreMap: 'one-minus-d', index: 'flat', maxIdentity: 0.3,
+    metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: true, aggregation: 'mean', scoreMap: 'one-minus-d', index: 'flat', features: [], maxIdentity: 0.3,
   };
   const row = (meta: Record<string, unknown>): PredictionSetRow => ({
     id: 'p0000000-0000-7000-8000-000000000000', kind: 'knn', name: null, ontology_snapshot_id: 's', obo_version: 'v', annotation_set_id: params.annotationSetId,

@@ -1,0 +1,140 @@
+// Alignment features of (query, reference) pairs: one Smith-Waterman and one
+// Needleman-Wunsch alignment per pair of sequences (the alignment module:
+// BLOSUM62, gap open 11, extend 1, in its worker threads), shared by every GO
+// term the pair carries and by every query or reference accession with the
+// same sequences, and kept in a bounded cache keyed by the two MD5s.
+//
+// A pair is not aligned when a sequence is empty (no alignment exists; the
+// module's all-zero convention would read as a real 0 % identity) or when
+// |query| x |reference| exceeds PROTEA_ENRICH_MAX_ALIGN_CELLS (the traceback
+// holds 1-4 bytes per cell: a 10,000 x 10,000 pair would need up to 0.4 GB per
+// worker): its alignment features are null, the lengths are still set, and the
+// reason is counted in the stage's metrics.
+import type { AlignmentPool, AlignmentResult } from '../alignment/index.js';
+import { normalizeSequence } from '../alignment/index.js';
+
+export interface AlignmentFeatures {
+  identity_nw: number | null;
+  similarity_nw: number | null;
+  alignment_score_nw: number | null;
+  gaps_pct_nw: number | null;
+  alignment_length_nw: number | null;
+  identity_sw: number | null;
+  similarity_sw: number | null;
+  alignment_score_sw: number | null;
+  gaps_pct_sw: number | null;
+  alignment_length_sw: number | null;
+  length_query: number | null;
+  length_ref: number | null;
+}
+
+export type AlignmentMissing = 'empty_sequence' | 'too_large' | 'query_sequence_unknown' | 'ref_sequence_unknown';
+
+export const NO_ALIGNMENT: Readonly<AlignmentFeatures> = Object.freeze({
+  identity_nw: null,
+  similarity_nw: null,
+  alignment_score_nw: null,
+  gaps_pct_nw: null,
+  alignment_length_nw: null,
+  identity_sw: null,
+  similarity_sw: null,
+  alignment_score_sw: null,
+  gaps_pct_sw: null,
+  alignment_length_sw: null,
+  length_query: null,
+  length_ref: null,
+});
+
+/** The feature columns of one pair from its two alignments. */
+export function alignmentFeatures(sw: AlignmentResult, nw: AlignmentResult): AlignmentFeatures {
+  return {
+    identity_nw: nw.identity,
+    similarity_nw: nw.similarity,
+    alignment_score_nw: nw.score,
+    gaps_pct_nw: nw.gapsPct,
+    alignment_length_nw: nw.length,
+    identity_sw: sw.identity,
+    similarity_sw: sw.similarity,
+    alignment_score_sw: sw.score,
+    gaps_pct_sw: sw.gapsPct,
+    alignment_length_sw: sw.length,
+    length_query: nw.queryLength,
+    length_ref: nw.refLength,
+  };
+}
+
+export interface SequenceRef {
+  md5: string;
+  sequence: string;
+}
+
+export interface PairOutcome {
+  features: AlignmentFeatures;
+  missing: AlignmentMissing | null;
+}
+
+export interface PairAlignerStats {
+  computed: number;
+  cached: number;
+}
+
+/** Aligns pairs on a pool, once per pair of MD5s, with a bounded LRU cache. */
+export class PairAligner {
+  private readonly cache = new Map<string, PairOutcome>();
+  readonly stats: PairAlignerStats = { computed: 0, cached: 0 };
+
+  constructor(
+    private readonly pool: AlignmentPool,
+    private readonly opts: { maxCells: number; cacheSize: number },
+  ) {}
+
+  /** One outcome per pair, in order; every distinct pair not cached is aligned once (both modes). */
+  async align(pairs: readonly { query: SequenceRef; ref: SequenceRef }[]): Promise<PairOutcome[]> {
+    const out: (PairOutcome | undefined)[] = new Array(pairs.length);
+    const todo = new Map<string, { query: string; ref: string; at: number[] }>();
+    pairs.forEach((p, i) => {
+      const key = `${p.query.md5}|${p.ref.md5}`;
+      const hit = this.cache.get(key);
+      if (hit) {
+        // refresh its place: Map iteration order is the LRU order
+        this.cache.delete(key);
+        this.cache.set(key, hit);
+        this.stats.cached++;
+        out[i] = hit;
+        return;
+      }
+      const q = normalizeSequence(p.query.sequence);
+      const r = normalizeSequence(p.ref.sequence);
+      const skipped = this.skip(q, r);
+      if (skipped) {
+        out[i] = skipped;
+        return;
+      }
+      const pending = todo.get(key);
+      if (pending) pending.at.push(i);
+      else todo.set(key, { query: q, ref: r, at: [i] });
+    });
+    if (todo.size > 0) {
+      const list = [...todo.values()];
+      const [sw, nw] = await Promise.all([this.pool.alignPairs(list, 'local'), this.pool.alignPairs(list, 'global')]);
+      this.stats.computed += list.length;
+      [...todo.keys()].forEach((key, j) => {
+        const outcome: PairOutcome = { features: alignmentFeatures(sw[j]!, nw[j]!), missing: null };
+        this.remember(key, outcome);
+        for (const i of list[j]!.at) out[i] = outcome;
+      });
+    }
+    return out as PairOutcome[];
+  }
+
+  private skip(q: string, r: string): PairOutcome | null {
+    const missing: AlignmentMissing | null = q.length === 0 || r.length === 0 ? 'empty_sequence' : q.length * r.length > this.opts.maxCells ? 'too_large' : null;
+    return missing ? { features: { ...NO_ALIGNMENT, length_query: q.length, length_ref: r.length }, missing } : null;
+  }
+
+  private remember(key: string, outcome: PairOutcome): void {
+    if (this.opts.cacheSize <= 0) return;
+    this.cache.set(key, outcome);
+    if (this.cache.size > this.opts.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+  }
+}
