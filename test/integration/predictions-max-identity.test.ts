@@ -56,7 +56,7 @@ t.test('--max-identity 0.3: no stored neighbour is more than 0.3 identical to it
 
   const kmer = await withQueryPool(async (db) => (await createEmbeddingConfig(db, recipeFromInput({}), { active: true })).row, dbUrl);
   const stages = await startStages(
-    ['dedup', 'embedder', 'predictor', 'sink:sequences', 'sink:proteins', 'sink:jobs', 'sink:ontology', 'sink:annotations', 'sink:query_sets', 'sink:embeddings', 'sink:predictions'],
+    ['dedup', 'embedder', 'predictor', 'enricher', 'sink:sequences', 'sink:proteins', 'sink:jobs', 'sink:ontology', 'sink:annotations', 'sink:query_sets', 'sink:embeddings', 'sink:predictions'],
     { namespace, dbUrl },
   );
   t.teardown(() => Promise.allSettled(stages.map((s) => s.stop())));
