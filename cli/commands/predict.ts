@@ -3,7 +3,7 @@
 import { Option, type Command } from 'commander';
 import { ProteaError } from '../../lib/errors.js';
 import { DEFAULT_EVIDENCE_CODES } from '../../evaluation/temporal-holdout.js';
-import { AGGREGATIONS, FEATURE_FAMILIES, INDEX_KINDS, METHODS, METRICS, SCORE_MAP_NAMES, parseFeatureFamilies, type IndexKind, type Method } from '../../processors/predictor/params.js';
+import { AGGREGATIONS, FEATURE_FAMILIES, INDEX_KINDS, METHODS, METRICS, SCORE_MAP_NAMES, parseFeatureFamilies, parseMaxIdentity, type IndexKind, type Method } from '../../processors/predictor/params.js';
 import { startPrediction, waitForPrediction } from '../../processors/predictor/predict-job.js';
 import { defaultScoreMap, type Aggregation, type Metric, type ScoreMap } from '../../processors/predictor/transfer.js';
 
@@ -18,6 +18,7 @@ interface PredictFlags {
   aspectSeparated: boolean;
   evidence?: string;
   excludeSelf?: boolean;
+  maxIdentity?: string;
   aggregate: Aggregation;
   scoreMap?: ScoreMap;
   index: IndexKind;
@@ -46,6 +47,7 @@ export function registerPredict(program: Command): void {
     .option('--no-aspect-separated', 'one index over all references instead of one per GO aspect')
     .option('--evidence <codes>', `evidence codes of the reference annotations that transfer (default: experimental, ${DEFAULT_EVIDENCE_CODES.join(',')})`)
     .option('--exclude-self', "drop references with the query's own sequence (benchmark mode)")
+    .option('--max-identity <x>', 'leakage control (benchmarks): drop references with more than this fraction (0 < x <= 1) of the shorter sequence identical to the query in their Smith-Waterman alignment, before neighbour selection')
     .addOption(new Option('--aggregate <how>', "a term's score over the neighbours: mean of s(d) over the k hits (GOPredSim), max (FANTASIA), vote fraction").choices([...AGGREGATIONS]).default('mean'))
     .addOption(new Option('--score-map <map>', 'distance -> score s(d): one-minus-d (1-d), half-over-half-plus-d (0.5/(0.5+d)), one-minus-half-d (1-d/2); default by metric').choices([...SCORE_MAP_NAMES]))
     .addOption(new Option('--index <kind>', 'reference index: flat (exact), hnsw or ivf (approximate)').choices([...INDEX_KINDS]).default('flat'))
@@ -57,6 +59,7 @@ export function registerPredict(program: Command): void {
 Examples:
   protea predict --query-set my-proteins --annotation-set goa@2024-01 --wait
   protea predict --query-set cafa3 --annotation-set cafa3-gt@1 --exclude-self --k 1 --wait
+  protea predict --query-set cafa3 --annotation-set cafa3-gt@1 --exclude-self --max-identity 0.3 --wait
   protea predict --query-set my-proteins --annotation-set goa@2024-01 --method identity --wait
 Then: protea predictions export --set <id> --format cafa --out predictions.tsv`)
     .action(async (flags: PredictFlags) => {
@@ -66,6 +69,7 @@ Then: protea predictions export --set <id> --format cafa --out predictions.tsv`)
         threshold = Number(flags.distanceThreshold);
         if (!Number.isFinite(threshold) || threshold < 0) throw new ProteaError('USAGE', `--distance-threshold ${flags.distanceThreshold}: expected a distance >= 0`, { field: '--distance-threshold' });
       }
+      const maxIdentity = flags.maxIdentity === undefined ? null : parseMaxIdentity(flags.maxIdentity);
       const evidenceCodes = flags.evidence ? flags.evidence.split(',').map((c) => c.trim().toUpperCase()).filter(Boolean) : [...DEFAULT_EVIDENCE_CODES];
       if (evidenceCodes.length === 0 || !evidenceCodes.every((c) => /^[A-Z]{2,4}$/.test(c))) {
         throw new ProteaError('USAGE', `--evidence ${flags.evidence}: expected GO evidence codes separated by commas, e.g. EXP,IDA,IPI`, { field: '--evidence' });
@@ -84,6 +88,7 @@ Then: protea predictions export --set <id> --format cafa --out predictions.tsv`)
         aspectSeparated: flags.aspectSeparated,
         evidenceCodes,
         excludeSelf: flags.excludeSelf === true,
+        maxIdentity,
         aggregation: flags.aggregate,
         scoreMap: flags.scoreMap ?? defaultScoreMap(flags.metric),
         index: flags.index,

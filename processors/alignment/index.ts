@@ -4,4 +4,5 @@ export { alignerImplementation } from './native.js';
 export { GAP_EXTEND, GAP_OPEN } from './dp.js';
 export { normalizeSequence } from './sequence.js';
 export { AlignmentPool, type BestHitsOptions, type RefHandle } from './pool.js';
+export { identityOverShorter } from './types.js';
 export type { AlignmentMode, AlignmentResult, BestHit } from './types.js';

@@ -26,6 +26,8 @@ export interface BestHitsOptions {
   excludeIdentical?: boolean;
   /** per query, reference indices to skip (e.g. the query protein itself) */
   excludeRefs?: readonly (readonly number[] | null | undefined)[];
+  /** only references whose identityOverShorter to the query is at most this (--max-identity, leakage control) */
+  maxIdentity?: number | null;
 }
 
 type Pending = { resolve: (reply: WorkerReply) => void; reject: (err: Error) => void };
@@ -106,7 +108,8 @@ export class AlignmentPool {
   /**
    * Per query, per group: the best Smith-Waterman hit among the references of
    * the group (highest score; ties: higher identity, then lower refIndex),
-   * null when the group has no reference left or none scores above 0.
+   * null when the group has no reference left or none scores above 0. With
+   * maxIdentity: the best among the references not above it.
    */
   async bestHits(queries: readonly string[], refs: RefHandle, opts: BestHitsOptions = {}): Promise<(BestHit | null)[][]> {
     const identical = this.identical.get(refs.id);
@@ -126,7 +129,7 @@ export class AlignmentPool {
     const chunks: Promise<WorkerReply>[] = [];
     for (let at = 0; at < norm.length; at += size) {
       chunks.push(
-        this.submit({ op: 'best', ref: refs.id, queries: norm.slice(at, at + size), groups: opts.groups ?? null, nGroups, exclude: exclude.slice(at, at + size) }),
+        this.submit({ op: 'best', ref: refs.id, queries: norm.slice(at, at + size), groups: opts.groups ?? null, nGroups, exclude: exclude.slice(at, at + size), maxIdentity: opts.maxIdentity ?? null }),
       );
     }
     return (await Promise.all(chunks)).flatMap((r) => (r as { hits: (BestHit | null)[][] }).hits);

@@ -5,7 +5,7 @@ export type WorkerRequest =
   | { id: number; op: 'pairs'; pairs: [string, string][]; global: boolean }
   | { id: number; op: 'load'; ref: number; bytes: Uint8Array; offsets: Int32Array }
   | { id: number; op: 'drop'; ref: number }
-  | { id: number; op: 'best'; ref: number; queries: string[]; groups: Uint8Array | null; nGroups: number; exclude: number[][] };
+  | { id: number; op: 'best'; ref: number; queries: string[]; groups: Uint8Array | null; nGroups: number; exclude: number[][]; maxIdentity: number | null };
 
 export type WorkerReply =
   | { id: number; error: string }

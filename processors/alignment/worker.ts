@@ -25,7 +25,7 @@ function handle(msg: WorkerRequest): WorkerReply {
       const refs = references.get(msg.ref);
       if (!refs) throw new Error(`references ${msg.ref} not loaded in this worker`);
       if (scratch.length < refs.offsets.length) scratch = new Int32Array(refs.offsets.length);
-      const opts = { groups: msg.groups, nGroups: msg.nGroups };
+      const opts = { groups: msg.groups, nGroups: msg.nGroups, maxIdentity: msg.maxIdentity };
       return { id: msg.id, hits: msg.queries.map((q, k) => bestHitsOfQuery(q, refs, opts, msg.exclude[k] ?? [], scratch)) };
     }
   }

@@ -4,7 +4,9 @@
 // annotated in that aspect), ties broken by higher identity; the hit's terms
 // are transferred with score = identity (matches / alignment length) and
 // distance = 1 - identity. Reference proteins that share the hit's sequence
-// are equally good hits: each passes on its terms.
+// are equally good hits: each passes on its terms. With --max-identity the
+// best hit is taken among the references whose identityOverShorter to the
+// query is at most the limit (processors/alignment/best-hits.ts).
 //
 // The references (distinct sequences) are loaded into the alignment workers
 // once per prediction set; a query whose sequence has not landed is pending.
@@ -77,7 +79,7 @@ export class IdentityMethod implements PredictionMethod {
     if (ready.length === 0) return out;
     const refs = await this.load();
     const nGroups = p.aspectSeparated ? 3 : 1;
-    const hits = await this.align.bestHits(ready.map((r) => r.seq!), refs.handle, { groups: refs.groups, nGroups, excludeIdentical: p.excludeSelf });
+    const hits = await this.align.bestHits(ready.map((r) => r.seq!), refs.handle, { groups: refs.groups, nGroups, excludeIdentical: p.excludeSelf, maxIdentity: p.maxIdentity });
     ready.forEach((r, j) => {
       const terms: TransferredTerm[] = [];
       let neighbours = 0;

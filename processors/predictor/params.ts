@@ -36,6 +36,20 @@ export interface PredictionParams {
   index: IndexKind;
   /** the enricher's feature families for every row (none: the rows keep their feature columns null) */
   features: readonly FeatureFamily[];
+  /** leakage control: drop references whose identityOverShorter to the query exceeds this (0 < x <= 1); null: no filter */
+  maxIdentity: number | null;
+}
+
+/** A valid --max-identity: a fraction in (0, 1]. */
+export function isMaxIdentity(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x) && x > 0 && x <= 1;
+}
+
+/** --max-identity from the command line; USAGE naming the option unless a fraction in (0, 1]. */
+export function parseMaxIdentity(text: string): number {
+  const x = text.trim() === '' ? NaN : Number(text);
+  if (!isMaxIdentity(x)) throw new ProteaError('USAGE', `--max-identity ${text}: expected a fraction greater than 0 and at most 1 (e.g. 0.3 for 30 %)`, { field: '--max-identity' });
+  return x;
 }
 
 /** What goes into prediction_set.meta (the columns carry k, threshold, config and annotation set). */
@@ -50,6 +64,7 @@ export function paramsMeta(p: PredictionParams): Record<string, unknown> {
     score_map: p.scoreMap,
     index: p.index,
     features: [...p.features],
+    max_identity: p.maxIdentity,
   };
 }
 
@@ -75,6 +90,10 @@ export function paramsOf(row: PredictionSetRow): PredictionParams {
   if (!Array.isArray(codes) || !codes.every((c) => typeof c === 'string')) {
     throw new ProteaError('PREDICTION_SET_INVALID', `prediction set ${row.id}: meta.evidence_codes is not a list of codes`, { field: 'meta.evidence_codes' });
   }
+  const maxIdentity = m.max_identity ?? null;
+  if (maxIdentity !== null && !isMaxIdentity(maxIdentity)) {
+    throw new ProteaError('PREDICTION_SET_INVALID', `prediction set ${row.id}: meta.max_identity is ${JSON.stringify(maxIdentity)}, expected a fraction in (0, 1] or null`, { field: 'meta.max_identity' });
+  }
   return {
     method,
     embeddingConfigId: row.embedding_config_id,
@@ -89,6 +108,7 @@ export function paramsOf(row: PredictionSetRow): PredictionParams {
     scoreMap: oneOf(m.score_map ?? 'one-minus-d', SCORE_MAP_NAMES, 'score_map', row.id),
     index: oneOf(m.index ?? 'flat', INDEX_KINDS, 'index', row.id),
     features: featuresOf(row),
+    maxIdentity,
   };
 }
 

@@ -21,11 +21,13 @@ import { TopicProducer } from '../../lib/topic-producer.js';
 import type { PredictionRequestRecord } from '../../schemas/generated/types.js';
 import { KEYS, topicName } from '../../topics/catalogue.js';
 import { recipeFromInput } from '../embedder/recipe.js';
-import { paramsMeta, type PredictionParams } from './params.js';
+import { isMaxIdentity, paramsMeta, type PredictionParams } from './params.js';
 
 export const PREDICT_OPERATION = 'predict';
 
-export interface PredictRequest extends Omit<PredictionParams, 'embeddingConfigId' | 'annotationSetId'> {
+export interface PredictRequest extends Omit<PredictionParams, 'embeddingConfigId' | 'annotationSetId' | 'maxIdentity'> {
+  /** --max-identity (default null: no filter) */
+  maxIdentity?: number | null;
   querySet: string;
   annotationSet: string;
   /** id; default: the one active config, else the built-in k-mer default */
@@ -68,6 +70,10 @@ async function chooseConfig(db: DatabasePool, id: string | undefined): Promise<E
 /** Creates the prediction set and its job and sends one request per query protein. */
 export async function startPrediction(req: PredictRequest): Promise<StartedPrediction> {
   const info = req.onInfo ?? (() => undefined);
+  const maxIdentity = req.maxIdentity ?? null;
+  if (maxIdentity !== null && !isMaxIdentity(maxIdentity)) {
+    throw new ProteaError('USAGE', `--max-identity ${maxIdentity}: expected a fraction greater than 0 and at most 1 (e.g. 0.3)`, { field: '--max-identity' });
+  }
   const namespace = req.namespace ?? config().topicNamespace;
   const ownDb = req.db === undefined;
   const db = req.db ?? (await createQueryPool(req.dbUrl ?? config().dbUrl, { maximumPoolSize: 2 }));
@@ -110,7 +116,7 @@ export async function startPrediction(req: PredictRequest): Promise<StartedPredi
       const payload = { query_set_id: querySet.id, annotation_set_id: annotationSet.id, embedding_config_id: embeddingConfig?.id ?? null, method: req.method };
       const job = new JobReporter(producer, { operation: PREDICT_OPERATION, stage: 'predictor', namespace, payload });
       await req.onJob?.({ id: job.id, operation: PREDICT_OPERATION, stage: 'predictor', payload });
-      const params: PredictionParams = { ...req, embeddingConfigId: embeddingConfig?.id ?? null, annotationSetId: annotationSet.id };
+      const params: PredictionParams = { ...req, embeddingConfigId: embeddingConfig?.id ?? null, annotationSetId: annotationSet.id, maxIdentity };
       const predictionSetId = await insertMethodPredictionSet(db, {
         kind: req.method,
         name: req.name ?? null,

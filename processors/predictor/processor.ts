@@ -80,7 +80,9 @@ class SetCatalogue {
     if (params.method === 'knn') {
       // one faiss thread per process (faiss-thread.ts); faiss spreads a batch over the cores itself
       this.search ??= new SearchPool();
-      method = new KnnMethod(this.copyPool(), this.search, params, this.indexDir);
+      // --max-identity aligns queries against candidate references on the alignment workers
+      const leakage = params.maxIdentity !== null ? { db: this.db(), align: (this.align ??= new AlignmentPool({ threads: this.threads })) } : undefined;
+      method = new KnnMethod(this.copyPool(), this.search, params, this.indexDir, leakage);
     } else {
       this.align ??= new AlignmentPool({ threads: this.threads });
       method = new IdentityMethod(this.db(), this.align, params);

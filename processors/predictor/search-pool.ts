@@ -11,12 +11,19 @@
 // sequences until no unseen sequence could still be selected: for exact search
 // the result is then the same as a brute-force scan of every reference
 // protein, ordered by distance, then accession.
+//
+// With `admit` (--max-identity), refused sequences are dropped like the
+// excluded one BEFORE k and the threshold apply, so a query still gets its k
+// nearest admitted references; verdicts are asked only for sequences that
+// could be selected (neighbour-scan.ts) and the depth is capped at
+// MAX_FILTERED_DEPTH sequences.
 import { ProteaError } from '../../lib/errors.js';
 import type { SearchParams } from './faiss-params.js';
 import type { ReferenceIndex } from './reference-index.js';
 import { faissThread } from './faiss-thread.js';
 import type { SearchResult } from './search-worker.js';
-import { TIE_TOLERANCE, kPositions, selectNeighbours, type Neighbour } from './transfer.js';
+import { scanEntries } from './neighbour-scan.js';
+import { kPositions, selectNeighbours, type Neighbour } from './transfer.js';
 
 export interface SearchOptions {
   /** neighbours per query (ties at the k-th kept); null: only the threshold */
@@ -27,7 +34,23 @@ export interface SearchOptions {
   excludeMd5?: readonly (string | null)[];
   /** ANN parameters (HNSW efSearch, IVF nprobe); ignored by a flat index */
   params?: SearchParams;
+  /**
+   * Per (query, entry): may the entry be a neighbour of the query (--max-identity)?
+   * Asked only for entries that could be selected; each pair at most once per search.
+   */
+  admit?: (pairs: readonly { query: number; entry: number }[]) => Promise<readonly boolean[]>;
+  /** with admit: search at most this many entries deep (default MAX_FILTERED_DEPTH) */
+  maxDepth?: number;
+  /** with admit: a query reached maxDepth with fewer than k admitted neighbours (it keeps those) */
+  onDepthCap?: (query: number) => void;
 }
+
+/**
+ * How deep (entries) a search with refused entries goes at most: a query whose
+ * MAX_FILTERED_DEPTH nearest sequences leave fewer than k admitted is
+ * predicted from those admitted (possibly none), and reported by onDepthCap.
+ */
+export const MAX_FILTERED_DEPTH = 1024;
 
 export interface SearchPoolOptions {
   /** must be 1 (or absent): faiss-node can only live in one thread per process, see faiss-thread.ts */
@@ -91,44 +114,54 @@ export class SearchPool {
       return md5 ? (index.entryOf(md5) ?? -1) : -1;
     });
 
-    let kSearch = Math.min(index.size, k !== null ? k + 8 : 64);
+    const admit = opts.admit;
+    const maxDepth = admit ? Math.max(opts.maxDepth ?? MAX_FILTERED_DEPTH, k ?? 1) : Number.POSITIVE_INFINITY;
+    const verdicts = queries.map(() => new Map<number, boolean>());
+    const minUndecided = queries.map(() => 0);
+    let kSearch = Math.min(index.size, k !== null ? k + 8 : 64, maxDepth);
     let pending = queries.map((_, i) => i);
     while (pending.length > 0) {
       const results = await this.searchBatched(index, pending.map((i) => queries[i]!), kSearch, opts.params ?? {});
+      const scan = (qi: number, r: number) =>
+        scanEntries({
+          labels: results.labels, distances: results.distances, offset: r * kSearch, count: kSearch, whole: kSearch >= index.size,
+          k, threshold, exclude: exclude[qi]!,
+          admitted: admit ? (e) => verdicts[qi]!.get(e) : () => true,
+          minUndecided: minUndecided[qi]!,
+          accessionsOf: (e) => index.accessionsOf(e), md5Of: (e) => index.md5s[e]!,
+        });
+      let scans = pending.map((qi, r) => scan(qi, r));
+      // verdicts for the entries the scans need, all queries at once, until none is undecided
+      for (;;) {
+        const asked: { query: number; entry: number }[] = [];
+        scans.forEach((sc, r) => {
+          const qi = pending[r]!;
+          for (const entry of sc.undecided) asked.push({ query: qi, entry });
+          // refused ones may follow refused ones: ask for twice as many next time
+          if (sc.undecided.length > 0) minUndecided[qi] = Math.max(2 * sc.undecided.length, minUndecided[qi]!);
+        });
+        if (asked.length === 0) break;
+        const answers = await admit!(asked);
+        asked.forEach((a, i) => verdicts[a.query]!.set(a.entry, answers[i]!));
+        scans = pending.map((qi, r) => (scans[r]!.undecided.length > 0 ? scan(qi, r) : scans[r]!));
+      }
       const again: number[] = [];
-      pending.forEach((qi, r) => {
-        const hits: Neighbour[] = [];
-        let lastSeen = Number.NEGATIVE_INFINITY;
-        let exhausted = kSearch >= index.size;
-        for (let j = 0; j < kSearch; j++) {
-          const label = results.labels[r * kSearch + j]!;
-          if (label < 0) {
-            exhausted = true; // an ANN index found no more
-            break;
-          }
-          const distance = results.distances[r * kSearch + j]!;
-          lastSeen = distance;
-          if (label === exclude[qi]) continue;
-          const md5 = index.md5s[label]!;
-          for (const accession of index.accessionsOf(label)) hits.push({ accession, md5, distance, kPosition: 0 });
-        }
-        // faiss orders by distance; equal distances (other sequences) by accession
-        hits.sort((a, b) => a.distance - b.distance || (a.accession < b.accession ? -1 : a.accession > b.accession ? 1 : 0));
-        const complete =
-          exhausted ||
-          (threshold !== null && lastSeen > threshold) ||
-          (k !== null && hits.length >= k && lastSeen - hits[k - 1]!.distance > TIE_TOLERANCE);
-        if (!complete) {
+      scans.forEach((sc, r) => {
+        const qi = pending[r]!;
+        const capped = !sc.complete && kSearch >= maxDepth;
+        if (!sc.complete && !capped) {
           again.push(qi);
           return;
         }
-        const selected = selectNeighbours(hits, k, threshold);
+        // at the depth cap: the admitted references found so far, maybe fewer than k
+        if (capped) opts.onDepthCap?.(qi);
+        const selected = selectNeighbours(sc.hits, k, threshold);
         const ranks = kPositions(selected.map((h) => h.distance));
         selected.forEach((h, i) => (h.kPosition = ranks[i]!));
         out[qi] = selected;
       });
       pending = again;
-      kSearch = Math.min(index.size, kSearch * 4);
+      kSearch = Math.min(index.size, kSearch * 4, maxDepth);
     }
     return out;
   }

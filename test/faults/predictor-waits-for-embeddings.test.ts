@@ -43,7 +43,7 @@ t.test('queries are predicted as their embeddings land; one whose embedding neve
 
   const params: Omit<PredictionParams, 'embeddingConfigId' | 'annotationSetId'> = {
     method: 'knn', k: 3, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: false, features: [],
-    aggregation: 'mean', scoreMap: 'one-minus-d', index: 'flat',
+    aggregation: 'mean', scoreMap: 'one-minus-d', index: 'flat', maxIdentity: null,
   };
   let predictor = await runPredictor({ namespace, dbUrl, sweepMs: 300, waitS: 600 });
   const first = await startPrediction({ ...params, querySet: 'waiting', annotationSet: 'cafa3-demo@1', embeddingConfig: kmer.id, namespace, dbUrl });

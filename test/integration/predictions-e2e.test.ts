@@ -92,7 +92,7 @@ t.test('a query FASTA gets GO terms with scores, evidence and the neighbours the
 
   const base: Omit<PredictionParams, 'embeddingConfigId' | 'annotationSetId'> = {
     method: 'knn', k: 3, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: false, features: ['alignment', 'taxonomy', 'neighbours'],
-    aggregation: 'mean', scoreMap: 'one-minus-d', index: 'flat',
+    aggregation: 'mean', scoreMap: 'one-minus-d', index: 'flat', maxIdentity: null,
   };
   const predict = async (p: Partial<PredictionParams>) => {
     const started = await startPrediction({ ...base, ...p, querySet: 'demo-queries', annotationSet: 'cafa3-demo@1', namespace, dbUrl });

@@ -37,7 +37,7 @@ t.test('a query with no terms is one message; an unpredictable one carries its r
 
 const params: PredictionParams = {
   method: 'knn', embeddingConfigId: 'c0000000-0000-7000-8000-000000000000', annotationSetId: 'a0000000-0000-7000-8000-000000000000', k: 5, threshold: 0.4,
-  metric: 'euclidean', aspectSeparated: false, evidenceCodes: ['EXP', 'IDA'], excludeSelf: true, aggregation: 'max', scoreMap: 'half-over-half-plus-d', index: 'hnsw', features: ['alignment', 'neighbours'],
+  metric: 'euclidean', aspectSeparated: false, evidenceCodes: ['EXP', 'IDA'], excludeSelf: true, aggregation: 'max', scoreMap: 'half-over-half-plus-d', index: 'hnsw', features: ['alignment', 'neighbours'], maxIdentity: 0.3,
 };
 const row = (over: Partial<PredictionSetRow> = {}): PredictionSetRow => ({
   id: 'p0000000-0000-7000-8000-000000000000', kind: 'knn', name: null, ontology_snapshot_id: 's', obo_version: 'v', annotation_set_id: params.annotationSetId,
