@@ -10,7 +10,12 @@
 //     and the CAFA3 naive baseline (the published priors); on request
 //     (--methods knn5-maxid30) KNN k = 5 with --max-identity 0.3 (leakage
 //     control: no reference with more than 30 % of the shorter sequence
-//     identical to the target);
+//     identical to the target); --methods knn5-features: KNN k = 5 with every
+//     feature family (the enricher's alignments, taxonomy, neighbour
+//     statistics), evaluated as predicted and re-scored without recomputing
+//     neighbours by the scoring presets 'embedding' and 'alignment-weighted'
+//     and by a recipe of this benchmark, 'vote-alignment' (vote fraction 0.5,
+//     NW identity 0.3, SW identity 0.2);
 //   - Fmax, its threshold and coverage per namespace from the evaluator, and
 //     each method's wall time (request to the last query landed).
 //
@@ -23,6 +28,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { adminQuery, withQueryPool } from '../lib/db.js';
 import { createEmbeddingConfig } from '../lib/queries/embedding-configs.js';
+import { createScoringConfig, scorePredictionSet } from '../lib/queries/scoring-configs.js';
 import { TopicProducer } from '../lib/topic-producer.js';
 import { evaluateFiles } from '../evaluation/run-files.js';
 import { exportPredictions } from '../lib/predictions-export.js';
@@ -38,7 +44,7 @@ import { fmt, freshDatabase, freshNamespace, machineLine, sleep, table } from '.
 const program = new Command('bench-cafa3')
   .description('leave-one-out GO prediction on the real CAFA3 targets: naive, identity, KNN k=1 and k=5 on the default embedding')
   .option('--limit <n>', 'only the first N targets (by id)')
-  .option('--methods <list>', 'methods to run: identity,knn1,knn5,knn5-maxid30', 'identity,knn1,knn5')
+  .option('--methods <list>', 'methods to run: identity,knn1,knn5,knn5-maxid30,knn5-features', 'identity,knn1,knn5')
   .option('--kmer-model <name>', 'embed with this k-mer model instead of the default (e.g. kmer-3-tfidf)')
   .option('--keep', 'keep the database and topics for inspection')
   .parse();
@@ -88,7 +94,11 @@ try {
     method: 'knn', k: 5, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: true, features: [],
     aggregation: 'mean', scoreMap: 'one-minus-d', index: 'flat', maxIdentity: null,
   };
-  const plans: Record<string, Partial<PredictionParams>> = { identity: { method: 'identity', k: 1 }, knn1: { k: 1 }, knn5: { k: 5 }, 'knn5-maxid30': { k: 5, maxIdentity: 0.3 } };
+  const plans: Record<string, Partial<PredictionParams>> = { identity: { method: 'identity', k: 1 }, knn1: { k: 1 }, knn5: { k: 5 }, 'knn5-maxid30': { k: 5, maxIdentity: 0.3 }, 'knn5-features': { k: 5, features: ['alignment', 'taxonomy', 'neighbours'] } };
+  // sets re-scored by these presets (protea predictions score) besides their own scores
+  // ('vote-alignment' is this benchmark's own recipe: the neighbours' vote with the alignment identities)
+  await withQueryPool((pool) => createScoringConfig(pool, { name: 'vote-alignment', weights: { neighbor_vote_fraction: 0.5, identity_nw: 0.3, identity_sw: 0.2 }, description: 'bench/cafa3-loo.ts' }), db.url);
+  const rescored: Record<string, readonly string[]> = { 'knn5-features': ['embedding', 'alignment-weighted', 'vote-alignment'] };
   const timing: string[][] = [['method', 'wall s', 'queries/s', 'predicted', 'unpredictable', 'query-term pairs']];
   for (const m of methods) {
     const plan = plans[m];
@@ -99,6 +109,12 @@ try {
     const secs = (Date.now() - t) / 1000;
     timing.push([m, secs.toFixed(1), fmt(started.queries / secs), fmt(r.predicted), fmt(r.unpredictable), fmt(r.terms)]);
     await exportPredictions({ set: started.predictionSetId, format: 'cafa', out: path.join(preds, `${m}.tsv`), cafaHeader: false, decimals: 3, dbUrl: db.url });
+    for (const scoring of rescored[m] ?? []) {
+      const ts = Date.now();
+      const scored = await withQueryPool((pool) => scorePredictionSet(pool, { set: started.predictionSetId, scoring }), db.url);
+      timing.push([`${m}@${scoring} (re-scored)`, ((Date.now() - ts) / 1000).toFixed(1), '-', '-', '-', fmt(scored.rows)]);
+      await exportPredictions({ set: scored.id, format: 'cafa', out: path.join(preds, `${m}@${scoring}.tsv`), cafaHeader: false, decimals: 3, dbUrl: db.url });
+    }
   }
   await writeNaivePredictions(path.join(preds, 'naive.tsv'), inputs.targets);
   const report = await evaluateFiles({ ontology: inputs.obo, groundTruth: inputs.groundTruth, predictions: preds, prop: 'max', norm: 'cafa', noRoots: false, thStep: 0.01, out: path.join(dir, 'evaluation') });
