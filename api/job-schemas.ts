@@ -121,6 +121,12 @@ export const PREDICTION_SET_BODY = {
     score_map: { type: 'string', enum: [...SCORE_MAP_NAMES], description: `score_map: ${SCORE_MAP_NAMES.join(', ')} (default by metric)` },
     index: { type: 'string', enum: [...INDEX_KINDS], default: 'flat', description: `index: ${INDEX_KINDS.join(', ')} (default flat, exact)` },
     name: { type: 'string', minLength: 1, maxLength: 200, description: 'name: a name for the prediction set' },
+    max_identity: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: 1,
+      description: 'max_identity: leakage control for benchmarks: references whose Smith-Waterman identical residues exceed this fraction of the shorter sequence are never neighbours (0 < x <= 1; default none)',
+    },
     features: {
       type: 'array',
       maxItems: FEATURE_FAMILIES.length,
@@ -148,6 +154,7 @@ export interface PredictionSetBody {
   index: (typeof INDEX_KINDS)[number];
   name?: string;
   features: (typeof FEATURE_FAMILIES)[number][];
+  max_identity?: number;
 }
 
 export const PREDICTION_SET_ACCEPTED = {

@@ -69,6 +69,7 @@ export function registerPredictionSetWrites(app: FastifyInstance, deps: ApiDepen
           scoreMap: b.score_map ?? defaultScoreMap(b.metric),
           index: b.index,
           features: b.features,
+          ...(b.max_identity !== undefined ? { maxIdentity: b.max_identity } : {}),
           ...(b.name ? { name: b.name } : {}),
           namespace: deps.namespace,
           db: deps.db,

@@ -355,14 +355,14 @@ t.test('a prediction job started with POST /prediction-sets (the parameters of p
   const requests = topicName('predictions.requests', namespace);
   const before = await logEndTotal(requests);
 
-  const res = await post(base, '/prediction-sets', { headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ query_set: 'to-predict', annotation_set: 'test@1', method: 'identity', exclude_self: true, name: 'api-identity' }) });
+  const res = await post(base, '/prediction-sets', { headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ query_set: 'to-predict', annotation_set: 'test@1', method: 'identity', exclude_self: true, name: 'api-identity', max_identity: 0.5, features: ['alignment'] }) });
   t.equal(res.status, 202, JSON.stringify(res.body));
   const { prediction_set_id: setId, job_id: jobId } = res.body;
   t.equal(res.body.queries, 6);
   t.equal(res.headers.get('location'), `/prediction-sets/${setId}`);
   t.equal(await logEndTotal(requests) - before, 6, 'one request per query protein on the requests topic');
   const set = await db.one(sql.unsafe`SELECT kind, name, job_id, limit_per_entry, meta FROM prediction_set WHERE id = ${setId}`);
-  t.match(set, { kind: 'identity', name: 'api-identity', job_id: jobId, limit_per_entry: 1, meta: { method: 'identity', exclude_self: true } });
+  t.match(set, { kind: 'identity', name: 'api-identity', job_id: jobId, limit_per_entry: 1, meta: { method: 'identity', exclude_self: true, max_identity: 0.5, features: ['alignment'] } });
   const job = (await (await fetch(`${base}/jobs/${jobId}`)).json()) as any;
   t.match(job, { id: jobId, operation: 'predict' }, 'the job is readable at once');
   t.ok(['queued', 'running'].includes(job.status));
