@@ -36,7 +36,7 @@ import { benchMain, benchProgram, nonNegativeInt, positiveInt } from './cli.js';
 
 const TARGET_RATIO = 3;
 
-interface SinkResult {
+export interface SinkResult {
   name: string;
   records: number;
   /** first record mapped -> last commit, ms */
@@ -48,7 +48,7 @@ interface SinkResult {
 }
 
 /** Produces `n` sequence records (about 10% repeat an earlier sequence, so share its key); returns the distinct keys. */
-async function produceSequences(topic: string, n: number, seed: number): Promise<{ distinct: number; residues: number; ms: number }> {
+export async function produceSequences(topic: string, n: number, seed: number): Promise<{ distinct: number; residues: number; ms: number }> {
   const rng = new Rng(seed);
   const producer = new TopicProducer();
   await producer.connect();
@@ -76,8 +76,11 @@ async function produceSequences(topic: string, n: number, seed: number): Promise
   return { distinct: keys.size, residues, ms: performance.now() - t0 };
 }
 
-/** The project's COPY sink, timed from its first mapped record to the commit that completes `n` records. */
-async function copySink(namespace: string, db: FreshDatabase, n: number, maxRecords: number, tag: string): Promise<SinkResult> {
+/**
+ * The project's COPY sink, timed from its first mapped record to the commit that completes `n` records.
+ * `hooks` run once it has joined its group and once it has the `n` records (before it stops): a caller's CPU window.
+ */
+export async function copySink(namespace: string, db: FreshDatabase, n: number, maxRecords: number, tag: string, hooks: { joined?: () => Promise<void>; done?: () => Promise<void> } = {}): Promise<SinkResult> {
   let first = 0;
   const mapping = {
     ...sequencesSink,
@@ -88,12 +91,14 @@ async function copySink(namespace: string, db: FreshDatabase, n: number, maxReco
   };
   const runner = await runSink(mapping, { namespace, dbUrl: db.url, groupId: `${namespace}.bench.copy.${tag}`, maxRecords });
   try {
+    await hooks.joined?.();
     for (;;) {
       const m = runner.metrics;
       if (m.recordsWritten + m.recordsSkipped + m.deadLettered >= n) break;
       await sleep(5);
     }
     const last = performance.now();
+    await hooks.done?.();
     const m = runner.metrics;
     if (m.deadLettered > 0) throw new Error(`COPY sink dead-lettered ${m.deadLettered} records`);
     return { name: 'COPY (runSink + sequencesSink)', records: m.recordsWritten, wallMs: last - first, txMs: m.batchMsTotal, transactions: m.batches, rows: 0 };
