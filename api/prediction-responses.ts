@@ -15,12 +15,14 @@ import {
   streamTermScores,
   topPredictionsPage,
   type GroupBy,
+  type PageRow,
   type PredictionFilter,
   type PredictionRow,
   type RowKey,
   type TopKey,
 } from '../lib/queries/predictions.js';
 import { isUuid } from '../lib/queries/annotation-sets.js';
+import { predictionColumnsOf } from '../lib/queries/prediction-export.js';
 import { badParameter } from './errors.js';
 import { badCursor, decodeCursor, page } from './pagination.js';
 import { MEDIA_TYPE, checkPaging, negotiateFormat, parseAspect, type ReadFormat } from './read-formats.js';
@@ -36,6 +38,8 @@ export interface PredictionQuery {
   go_id?: string;
   top?: number;
   prediction_set_id?: string;
+  /** JSON rows carry a `features` object (TSV and Arrow ignore it: CAFA is score-only, Arrow has every feature column anyway) */
+  features?: boolean;
 }
 
 /** The aspect letter of ?aspect=, or a 400 naming it. */
@@ -49,7 +53,7 @@ export function aspectOf(raw: string | undefined): 'P' | 'F' | 'C' | undefined {
 /** A value PostgreSQL's integer takes (cursor keys compared with integer columns: larger ones would be a cast error). */
 const isInt4 = (v: unknown): boolean => Number.isInteger(v) && Math.abs(v as number) <= 2147483647;
 
-function rowJson(r: PredictionRow & { rank?: number }) {
+function rowJson(r: PageRow & { rank?: number }, features: boolean) {
   const out: Record<string, unknown> = {
     prediction_set_id: r.prediction_set_id,
     protein: r.protein,
@@ -63,6 +67,8 @@ function rowJson(r: PredictionRow & { rank?: number }) {
     qualifier: r.qualifier,
   };
   if (r.rank !== undefined) out.rank = r.rank;
+  // every feature column, null ones included: a client tells "not computed" from "absent column" by the key
+  if (features) out.features = predictionColumnsOf(r).features;
   return out;
 }
 
@@ -89,20 +95,21 @@ export async function sendPredictions(
 
   if (format === 'json') {
     const limit = q.limit ?? READ_DEFAULT_LIMIT;
+    const features = q.features === true;
     if (q.top !== undefined) {
       const key = decodeCursor(q.after, ['string', 'number']) as TopKey | undefined;
       if (key && (!groupOk(key[0]) || !isInt4(key[1]))) throw badCursor(q.after);
-      const rows = await topPredictionsPage(db, filter, by, { top: q.top, limit: limit + 1, ...(key ? { after: key } : {}) });
+      const rows = await topPredictionsPage(db, filter, by, { top: q.top, limit: limit + 1, features, ...(key ? { after: key } : {}) });
       if (rows.length === 0) await mustExist();
       const { items, next } = page(rows, limit, (r) => [groupOf(r), r.rank]);
-      return { predictions: items.map(rowJson), next };
+      return { predictions: items.map((r) => rowJson(r, features)), next };
     }
     const key = decodeCursor(q.after, ['string', 'number', 'number']) as RowKey | undefined;
     if (key && (!groupOk(key[0]) || !isInt4(key[1]) || !Number.isSafeInteger(key[2]))) throw badCursor(q.after);
-    const rows = await predictionRowsPage(db, filter, by, { limit: limit + 1, ...(key ? { after: key } : {}) });
+    const rows = await predictionRowsPage(db, filter, by, { limit: limit + 1, features, ...(key ? { after: key } : {}) });
     if (rows.length === 0) await mustExist();
     const { items, next } = page(rows, limit, (r) => [groupOf(r), r.go_term_id, r.id]);
-    return { predictions: items.map(rowJson), next };
+    return { predictions: items.map((r) => rowJson(r, features)), next };
   }
 
   await mustExist(); // before the status line: a stream cannot turn into a 404 later

@@ -3,6 +3,7 @@
 // sets): their query parameters and their response rows. The same schemas
 // validate requests, serialise responses (fast-json-stringify) and make up
 // /openapi.json. Parameter descriptions double as the hint of a 400.
+import { FEATURE_COLUMNS } from '../lib/queries/prediction-export.js';
 import { MAX_LIMIT, UUID_PATTERN, addParameterHints, nullable } from './params.js';
 
 const str = { type: 'string' } as const;
@@ -41,6 +42,7 @@ export const READ_PARAMETERS = {
   active: { type: 'boolean', description: 'active: true or false, the configs the embedder uses (or not)' },
   source: { type: 'string', minLength: 1, maxLength: 200, description: 'source: an annotation source such as goa' },
   go_ids: { type: 'string', minLength: 1, maxLength: 20_000, pattern: '^GO:[0-9]{7}(,GO:[0-9]{7})*$', description: `go_ids: comma-separated GO ids such as GO:0006915,GO:0008150 (at most ${MAX_SUBGRAPH_GO_IDS})` },
+  features: { type: 'boolean', default: false, description: 'features: true or false (default false): each JSON row also carries a `features` object with every feature column of go_prediction, null ones included (TSV ignores it; Arrow always has them)' },
 } as const;
 
 addParameterHints(READ_PARAMETERS);
@@ -80,6 +82,8 @@ export const PREDICTION_SET = {
     distance_threshold: nullable('number'),
     meta: { type: 'object', additionalProperties: true, description: 'the method and its scoring, as recorded by whoever made the set' },
     job_id: nullable('string'),
+    scoring_config_id: { ...nullable('string'), description: 'kind scored: the scoring config whose recipe made the scores (GET /scoring-configs/{name}); null otherwise' },
+    source_prediction_set_id: { ...nullable('string'), description: 'kind scored: the prediction set whose rows were rescored; null otherwise' },
     created_at: dateTime,
   },
 } as const;
@@ -118,6 +122,17 @@ export const PREDICTION_SET_DETAIL = {
   },
 } as const;
 
+const FEATURE_TYPE = { float: 'number', int: 'integer', text: 'string' } as const;
+
+/** The feature columns of a row (with features=true): every one, null until the enricher filled it. */
+const FEATURES = {
+  type: 'object',
+  description: 'with features=true: every feature column of the row (alignment, taxonomy, neighbour statistics; README, Feature enricher), null when not computed',
+  required: FEATURE_COLUMNS.map(([c]) => c),
+  properties: Object.fromEntries(FEATURE_COLUMNS.map(([c, kind]) => [c, nullable(FEATURE_TYPE[kind])])),
+  additionalProperties: false,
+} as const;
+
 export const PREDICTION = {
   type: 'object',
   required: ['prediction_set_id', 'protein', 'go_id', 'go_name', 'aspect', 'score'],
@@ -133,6 +148,7 @@ export const PREDICTION = {
     evidence_code: nullable('string'),
     qualifier: nullable('string'),
     rank: { ...int, description: 'with top=N: the term\'s rank within its protein (1 = best)' },
+    features: FEATURES,
   },
 } as const;
 
@@ -232,6 +248,33 @@ export const EMBEDDING_CONFIG = {
   },
 } as const;
 export const EMBEDDING_CONFIG_PAGE = pageSchema('embedding_configs', EMBEDDING_CONFIG);
+
+/** GET /scoring-configs/{name}: a name or an id (a UUID matches the name pattern too). Not a shared hint: POST /prediction-sets has a body field `name` of its own. */
+export const SCORING_CONFIG_PARAMS = {
+  type: 'object',
+  required: ['name'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', description: 'name: a scoring config name such as alignment-weighted, or its id (GET /scoring-configs lists them)' },
+  },
+} as const;
+
+const weightTable = { type: 'object', additionalProperties: { type: 'number' } } as const;
+
+export const SCORING_CONFIG = {
+  type: 'object',
+  required: ['id', 'name', 'formula', 'weights', 'evidence_weights', 'description', 'created_at'],
+  properties: {
+    id: uuid,
+    name: str,
+    formula: { type: 'string', enum: ['linear', 'evidence_weighted'], description: 'linear: sum(w_i * s_i) / sum(w_i) over the signals with a weight > 0 and a value; evidence_weighted: that times the evidence weight of the row\'s code' },
+    weights: { ...weightTable, description: 'signal -> weight (embedding_similarity, identity_nw, identity_sw, taxonomic_proximity, neighbor_vote_fraction, evidence_weight)' },
+    evidence_weights: { ...weightTable, type: ['object', 'null'], description: 'evidence code -> weight overriding the default table (null: the defaults; README, Scoring configs)' },
+    description: nullable('string'),
+    created_at: dateTime,
+  },
+} as const;
+export const SCORING_CONFIG_PAGE = pageSchema('scoring_configs', SCORING_CONFIG);
 
 export const ANNOTATION_SET = {
   type: 'object',

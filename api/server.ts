@@ -29,6 +29,7 @@ import { registerPredictionSetRoutes } from './routes/prediction-sets.js';
 import { registerProteinRoutes } from './routes/proteins.js';
 import { registerQuerySetUpload } from './routes/query-set-upload.js';
 import { registerQuerySetRoutes } from './routes/query-sets.js';
+import { registerScoringConfigRoutes } from './routes/scoring-configs.js';
 import { installWriteGuard, writeRateKey } from './writes.js';
 
 export interface ApiOptions {
@@ -144,6 +145,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   registerPredictionSetRoutes(app, deps.db);
   registerProteinRoutes(app, deps.db);
   registerEmbeddingConfigRoutes(app, deps.db);
+  registerScoringConfigRoutes(app, deps.db);
   registerAnnotationSetRoutes(app, deps.db);
   registerOntologySnapshotRoutes(app, deps.db, deps.settings);
   registerQuerySetRoutes(app, deps.db);

@@ -21,7 +21,7 @@ export function predictionSetJson({ cursor_us: _c, ...s }: Omit<PredictionSetLis
 /** The response schema of a prediction read in each of its formats (the TSV and Arrow bodies are streams). */
 export const PREDICTION_RESPONSES = {
   200: {
-    description: 'JSON: one page of rows; TSV: `target<TAB>term<TAB>score` per (protein, term), best score, two decimals (CAFA); Arrow: an IPC stream of every row with its features',
+    description: 'JSON: one page of rows (features=true: each with a `features` object); TSV: `target<TAB>term<TAB>score` per (protein, term), best score, two decimals (CAFA); Arrow: an IPC stream of every row with its features',
     content: {
       'application/json': { schema: PREDICTION_PAGE },
       'text/tab-separated-values': { schema: { type: 'string' } },
@@ -82,7 +82,7 @@ export function registerPredictionSetRoutes(app: FastifyInstance, db: DatabasePo
         description: `Rows come by protein. Format: ?format=json|tsv|arrow or the Accept header (${MEDIA_TYPE.json.split(';')[0]}, text/tab-separated-values, ${MEDIA_TYPE.arrow}); TSV and Arrow stream the whole filtered result and refuse limit and after.`,
         tags: ['predictions'],
         params: readSchema(['id'], ['id']),
-        querystring: readSchema(['format', 'limit', 'after', 'protein', 'aspect', 'min_score', 'go_id', 'top']),
+        querystring: readSchema(['format', 'limit', 'after', 'protein', 'aspect', 'min_score', 'go_id', 'top', 'features']),
         response: PREDICTION_RESPONSES,
       },
     },

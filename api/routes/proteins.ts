@@ -108,7 +108,7 @@ export function registerProteinRoutes(app: FastifyInstance, db: DatabasePool): v
         description: 'Rows come by prediction set; top=N is the best N terms per set. Format as for GET /prediction-sets/{id}/predictions.',
         tags: ['predictions', 'proteins'],
         params: readSchema(['accession'], ['accession']),
-        querystring: readSchema(['format', 'limit', 'after', 'prediction_set_id', 'aspect', 'min_score', 'go_id', 'top']),
+        querystring: readSchema(['format', 'limit', 'after', 'prediction_set_id', 'aspect', 'min_score', 'go_id', 'top', 'features']),
         response: PREDICTION_RESPONSES,
       },
     },

@@ -52,10 +52,12 @@ Routes (JSON unless noted; errors are {error, code, message, hint, parameter?}; 
   GET /prediction-sets?kind=&limit=&after=      prediction sets, newest first
   GET /prediction-sets/ID                       one set: parameters, counts per aspect
   GET /prediction-sets/ID/predictions?protein=&aspect=P|F|C&min_score=&go_id=&top=N[&format=json|tsv|arrow]
+                                                [&features=true: JSON rows with every feature column]
   GET /proteins?taxonomy_id=&reviewed=&q=PREFIX proteins by accession
   GET /proteins/ACCESSION                       isoforms, taxon, sequence, annotations by set
-  GET /proteins/ACCESSION/predictions?prediction_set_id=&aspect=&min_score=&go_id=&top=N[&format=]
+  GET /proteins/ACCESSION/predictions?prediction_set_id=&aspect=&min_score=&go_id=&top=N[&format=][&features=true]
   GET /embedding-configs  GET /annotation-sets  GET /ontology-snapshots  GET /query-sets  GET /query-sets/ID
+  GET /scoring-configs  GET /scoring-configs/NAME|ID   scoring recipes (read-only: protea scoring create)
   GET /ontology-snapshots/ID/subgraph?go_ids=GO:...,GO:...   ancestors as {nodes, edges}
 
 Writes need \`Authorization: Bearer SECRET\` of PROTEA_API_TOKENS (unset: writes are off, 403).

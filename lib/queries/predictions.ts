@@ -67,12 +67,19 @@ const ROW_COLUMNS = sql.fragment`
 /** The keyset of a row page: (group, go_term_id, id). */
 export type RowKey = readonly [group: string, goTermId: number, id: number];
 
+/** A page row; with `features`, the feature columns too, under their own names (predictionColumnsOf reads them). */
+export type PageRow = PredictionRow & Partial<Record<FeatureColumn, number | string | null>>;
+
+/** `, p.identity_nw, ...`: the feature columns of `p` (or of `table`) after a select list, or nothing. */
+const featureList = (features: boolean, table = 'p') =>
+  features ? sql.fragment`, ${sql.join(FEATURE_COLUMNS.map(([c]) => sql.identifier([table, c])), sql.fragment`, `)}` : sql.fragment``;
+
 /** The SQL of predictionRowsPage (a fragment: tests EXPLAIN it). */
-export function predictionRowsPageSql(f: PredictionFilter, by: GroupBy, opts: { limit: number; after?: RowKey }) {
+export function predictionRowsPageSql(f: PredictionFilter, by: GroupBy, opts: { limit: number; after?: RowKey; features?: boolean }) {
   const g = GROUP_COLUMN[by];
   const after = opts.after ? sql.fragment`AND (${g}, p.go_term_id, p.id) > (${groupValue(by, opts.after[0])}, ${opts.after[1]}, ${opts.after[2]})` : sql.fragment``;
   return sql.fragment`
-    SELECT ${ROW_COLUMNS}
+    SELECT ${ROW_COLUMNS} ${featureList(opts.features ?? false)}
       FROM go_prediction p JOIN go_term g ON g.id = p.go_term_id
      WHERE ${whereOf(f)} ${after}
      ORDER BY ${g}, p.go_term_id, p.id
@@ -82,9 +89,10 @@ export function predictionRowsPageSql(f: PredictionFilter, by: GroupBy, opts: { 
 /**
  * One page of rows in (group, go_term_id, id) order after `after`; ask for
  * one row more than the page holds to know whether another page follows.
+ * `features` adds the feature columns.
  */
-export async function predictionRowsPage(db: DatabasePool, f: PredictionFilter, by: GroupBy, opts: { limit: number; after?: RowKey }): Promise<readonly PredictionRow[]> {
-  return db.any(sql.type(PredictionRowType)`${predictionRowsPageSql(f, by, opts)}`);
+export async function predictionRowsPage(db: DatabasePool, f: PredictionFilter, by: GroupBy, opts: { limit: number; after?: RowKey; features?: boolean }): Promise<readonly PageRow[]> {
+  return db.any(sql.type(PredictionRowType.passthrough())`${predictionRowsPageSql(f, by, opts)}`);
 }
 
 const TopRowType = PredictionRowType.extend({ rank: z.number() });
@@ -102,8 +110,8 @@ export type TopKey = readonly [group: string, rank: number];
  */
 function topQuery(f: PredictionFilter, by: GroupBy, top: number, tail: ReturnType<typeof sql.fragment>, features = false) {
   const g = GROUP_COLUMN[by];
-  const featureSelect = features ? sql.fragment`, ${sql.join(FEATURE_COLUMNS.map(([c]) => sql.identifier(['p', c])), sql.fragment`, `)}` : sql.fragment``;
-  const featureOut = features ? sql.fragment`, ${sql.join(FEATURE_COLUMNS.map(([c]) => sql.identifier(['ranked', c])), sql.fragment`, `)}` : sql.fragment``;
+  const featureSelect = featureList(features);
+  const featureOut = featureList(features, 'ranked');
   return sql.fragment`
     WITH best AS (
       SELECT DISTINCT ON (${g}, p.go_term_id) ${g} AS grp, ${ROW_COLUMNS} ${featureSelect}
@@ -119,10 +127,15 @@ function topQuery(f: PredictionFilter, by: GroupBy, top: number, tail: ReturnTyp
      WHERE ranked.rank <= ${top} ${tail}`;
 }
 
-/** One page of the best `top` terms per group, in (group, rank) order after `after`. */
-export async function topPredictionsPage(db: DatabasePool, f: PredictionFilter, by: GroupBy, opts: { top: number; limit: number; after?: TopKey }): Promise<readonly TopRow[]> {
+/** One page of the best `top` terms per group, in (group, rank) order after `after`; `features` adds the feature columns of each term's chosen row. */
+export async function topPredictionsPage(
+  db: DatabasePool,
+  f: PredictionFilter,
+  by: GroupBy,
+  opts: { top: number; limit: number; after?: TopKey; features?: boolean },
+): Promise<readonly (TopRow & PageRow)[]> {
   const after = opts.after ? sql.fragment`AND (ranked.grp, ranked.rank) > (${groupValue(by, opts.after[0])}, ${opts.after[1]})` : sql.fragment``;
-  return db.any(sql.type(TopRowType)`${topQuery(f, by, opts.top, sql.fragment`${after} ORDER BY ranked.grp, ranked.rank LIMIT ${opts.limit}`)}`);
+  return db.any(sql.type(TopRowType.passthrough())`${topQuery(f, by, opts.top, sql.fragment`${after} ORDER BY ranked.grp, ranked.rank LIMIT ${opts.limit}`, opts.features ?? false)}`);
 }
 
 /** (protein, GO id, score) of one term of a group: what a CAFA line says. */

@@ -1,5 +1,5 @@
 // Keyset pages of the API's reference lists, newest first: prediction sets,
-// embedding configs, annotation sets, ontology snapshots, query sets; and the
+// embedding configs, scoring configs, annotation sets, ontology snapshots, query sets; and the
 // details of one prediction set or query set. The cursor is (created time in
 // epoch microseconds, id): microseconds because timestamptz keeps them, so two
 // rows of the same millisecond are never skipped or repeated between pages
@@ -23,13 +23,13 @@ function before(time: ReturnType<typeof sql.identifier>, id: ReturnType<typeof s
 
 // ---------------------------------------------------------------- prediction sets
 
-// the set's row and its cursor time
-const PredictionSetListRow = PredictionSet.extend({ cursor_us: z.number() });
+// the set's row, what a scored set was made from, and its cursor time
+const PredictionSetListRow = PredictionSet.extend({ scoring_config_id: z.string().nullable(), source_prediction_set_id: z.string().nullable(), cursor_us: z.number() });
 export type PredictionSetListRow = z.infer<typeof PredictionSetListRow>;
 
 const PS_COLUMNS = sql.fragment`
   p.id, p.kind, p.name, p.ontology_snapshot_id, s.obo_version, p.annotation_set_id, p.embedding_config_id, p.query_set_id,
-  p.limit_per_entry, p.distance_threshold, p.meta, p.job_id, p.created_at, ${micros(sql.identifier(['p', 'created_at']))} AS cursor_us`;
+  p.limit_per_entry, p.distance_threshold, p.meta, p.job_id, p.scoring_config_id, p.source_prediction_set_id, p.created_at, ${micros(sql.identifier(['p', 'created_at']))} AS cursor_us`;
 
 export async function predictionSetsPage(db: DatabasePool, opts: { kind?: string; limit: number; after?: TimeKey }): Promise<readonly PredictionSetListRow[]> {
   const kind = opts.kind ? sql.fragment`AND p.kind = ${opts.kind}` : sql.fragment``;
@@ -83,6 +83,29 @@ export async function embeddingConfigsPage(db: DatabasePool, opts: { active?: bo
            c.use_chunking, c.chunk_size, c.chunk_overlap, c.description, c.active, c.created_at, ${micros(sql.identifier(['c', 'created_at']))} AS cursor_us
       FROM embedding_config c
      WHERE TRUE ${active} ${before(sql.identifier(['c', 'created_at']), sql.identifier(['c', 'id']), opts.after)}
+     ORDER BY c.created_at DESC, c.id DESC LIMIT ${opts.limit}`);
+}
+
+// ---------------------------------------------------------------- scoring configs
+
+const ScoringConfigListRow = z.object({
+  id: z.string(),
+  name: z.string(),
+  formula: z.string(),
+  weights: z.record(z.number()),
+  evidence_weights: z.record(z.number()).nullable(),
+  description: z.string().nullable(),
+  created_at: z.number(),
+  cursor_us: z.number(),
+});
+export type ScoringConfigListRow = z.infer<typeof ScoringConfigListRow>;
+
+/** Scoring configs newest first (the migration's presets share one time: the id, a UUIDv7, orders them). */
+export async function scoringConfigsPage(db: DatabasePool, opts: { limit: number; after?: TimeKey }): Promise<readonly ScoringConfigListRow[]> {
+  return db.any(sql.type(ScoringConfigListRow)`
+    SELECT c.id, c.name, c.formula, c.weights, c.evidence_weights, c.description, c.created_at, ${micros(sql.identifier(['c', 'created_at']))} AS cursor_us
+      FROM scoring_config c
+     WHERE TRUE ${before(sql.identifier(['c', 'created_at']), sql.identifier(['c', 'id']), opts.after)}
      ORDER BY c.created_at DESC, c.id DESC LIMIT ${opts.limit}`);
 }
 

@@ -114,7 +114,7 @@ t.test('GET /prediction-sets lists the sets newest first in keyset pages; kind f
   t.same(knn, {
     id: s.knnSetId, kind: 'knn', name: 'knn-test', ontology_snapshot_id: s.snapshotId, obo_version: 'releases/2026-01-01', annotation_set_id: s.annotationSetId,
     embedding_config_id: s.embeddingConfigIds[0], query_set_id: s.querySetId, limit_per_entry: 3, distance_threshold: 0.8, meta: { aggregation: 'max' }, job_id: s.jobId,
-    created_at: knn.created_at,
+    scoring_config_id: null, source_prediction_set_id: null, created_at: knn.created_at,
   });
   t.match(knn.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   const paged = await allPages(app, '/prediction-sets?limit=1', 'prediction_sets');
@@ -491,7 +491,7 @@ t.test('the read routes are in /openapi.json with their parameters and response 
   }
   const predictions = doc.paths['/prediction-sets/{id}/predictions'].get;
   t.same(Object.keys(predictions.responses['200'].content).sort(), ['application/json', 'application/vnd.apache.arrow.stream', 'text/tab-separated-values']);
-  t.same(predictions.parameters.filter((p: Json) => p.in === 'query').map((p: Json) => p.name).sort(), ['after', 'aspect', 'format', 'go_id', 'limit', 'min_score', 'protein', 'top']);
+  t.same(predictions.parameters.filter((p: Json) => p.in === 'query').map((p: Json) => p.name).sort(), ['after', 'aspect', 'features', 'format', 'go_id', 'limit', 'min_score', 'protein', 'top']);
 });
 
 t.test('over real HTTP: JSON pages, and 20,000 rows streamed as TSV and Arrow', async (t) => {
