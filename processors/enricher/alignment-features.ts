@@ -12,21 +12,12 @@
 // reason is counted in the stage's metrics.
 import type { AlignmentPool, AlignmentResult } from '../alignment/index.js';
 import { normalizeSequence } from '../alignment/index.js';
+import type { PredictionFeatures } from '../../schemas/generated/types.js';
 
-export interface AlignmentFeatures {
-  identity_nw: number | null;
-  similarity_nw: number | null;
-  alignment_score_nw: number | null;
-  gaps_pct_nw: number | null;
-  alignment_length_nw: number | null;
-  identity_sw: number | null;
-  similarity_sw: number | null;
-  alignment_score_sw: number | null;
-  gaps_pct_sw: number | null;
-  alignment_length_sw: number | null;
-  length_query: number | null;
-  length_ref: number | null;
-}
+/** The alignment family's columns of a prediction's features. */
+export type AlignmentFeatures = Pick<PredictionFeatures,
+  'identity_nw' | 'similarity_nw' | 'alignment_score_nw' | 'gaps_pct_nw' | 'alignment_length_nw' |
+  'identity_sw' | 'similarity_sw' | 'alignment_score_sw' | 'gaps_pct_sw' | 'alignment_length_sw' | 'length_query' | 'length_ref'>;
 
 export type AlignmentMissing = 'empty_sequence' | 'too_large' | 'query_sequence_unknown' | 'ref_sequence_unknown';
 

@@ -3,9 +3,9 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { createQueryPool, sql, type DatabasePool } from '../../lib/db.js';
-import { ProteaError } from '../../lib/errors.js';
 import { MIGRATIONS_DIR, listMigrations, migrate, rollback, status } from '../../lib/migrate.js';
 import { freshDatabase } from '../helpers/fresh-database.js';
+import { rejection } from '../helpers/rejection.js';
 
 const quiet = { onStep: () => {} };
 const NEWEST = listMigrations().at(-1)!.version;
@@ -17,18 +17,6 @@ async function withPool<T>(url: string, fn: (pool: DatabasePool) => Promise<T>):
   } finally {
     await pool.end();
   }
-}
-
-/** The rejection of `p` as a ProteaError (fails the test when it resolves). */
-async function rejection(t: Test, p: Promise<unknown>): Promise<ProteaError> {
-  try {
-    await p;
-  } catch (err) {
-    t.type(err, ProteaError);
-    return err as ProteaError;
-  }
-  t.fail('expected a rejection');
-  return new ProteaError('INTERNAL', 'resolved');
 }
 
 interface Column { table_name: string; column_name: string; data_type: string; udt_name: string; is_nullable: string; column_default: string | null; is_identity: string; character_maximum_length: number | null }

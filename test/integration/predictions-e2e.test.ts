@@ -28,6 +28,7 @@ import { fastaRun, gafRun, oboRun, taxonomyRun } from '../../topics/ingest-runs.
 import { produce } from '../../topics/produce.js';
 import { freshDatabase } from '../helpers/fresh-database.js';
 import { freshNamespace } from '../helpers/fresh-namespace.js';
+import { cosineDistance, floats } from '../helpers/vectors.js';
 import { until } from '../helpers/poll.js';
 
 const DIR = 'demo/predict';
@@ -38,25 +39,6 @@ interface Pred { protein: string; go_id: string; ref: string; distance: number; 
 
 /** go_prediction's feature columns (the enricher's three families, and the predictor's k_position). */
 const FEATURE_COLUMNS = EXPORTED_FEATURES.map(([c]) => c);
-
-function floats(hex: string): Float64Array {
-  const b = Buffer.from(hex, 'hex');
-  const out = new Float64Array(b.length / 4);
-  for (let i = 0; i < out.length; i++) out[i] = b.readFloatLE(i * 4);
-  return out;
-}
-
-function cosineDistance(a: Float64Array, b: Float64Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return 1 - dot / Math.sqrt(na * nb);
-}
 
 t.test('a query FASTA gets GO terms with scores, evidence and the neighbours they came from, by KNN and by identity, exported in every format', async (t) => {
   const namespace = await freshNamespace(t);

@@ -22,6 +22,7 @@ import { fastaRun, gafRun, oboRun } from '../../topics/ingest-runs.js';
 import { produce } from '../../topics/produce.js';
 import { freshDatabase } from '../helpers/fresh-database.js';
 import { freshNamespace } from '../helpers/fresh-namespace.js';
+import { cosineDistance, floats } from '../helpers/vectors.js';
 import { until } from '../helpers/poll.js';
 
 const DIR = 'demo/predict';
@@ -29,25 +30,6 @@ const RELEASE = 'cafa3-groundtruth-flat';
 const ASPECTS = ['F', 'P', 'C'] as const;
 const MAX = 0.3;
 const K = 3;
-
-function floats(hex: string): Float64Array {
-  const b = Buffer.from(hex, 'hex');
-  const out = new Float64Array(b.length / 4);
-  for (let i = 0; i < out.length; i++) out[i] = b.readFloatLE(i * 4);
-  return out;
-}
-
-function cosineDistance(a: Float64Array, b: Float64Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return 1 - dot / Math.sqrt(na * nb);
-}
 
 t.test('--max-identity 0.3: no stored neighbour is more than 0.3 identical to its query, queries keep k neighbours, the set records the limit', async (t) => {
   const namespace = await freshNamespace(t);

@@ -10,17 +10,17 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { registerPredictionsScore } from '../../cli/commands/predictions-score.js';
 import { registerScoring } from '../../cli/commands/scoring.js';
 import { runEvaluation } from '../../evaluation/run.js';
 import { createCopyPool, createQueryPool } from '../../lib/db.js';
-import { ProteaError } from '../../lib/errors.js';
 import { exportPredictions } from '../../lib/predictions-export.js';
 import { getPredictionSet, listPredictionSets, resolvePredictionSet } from '../../lib/queries/prediction-sets.js';
 import { createScoringConfig, listScoringConfigs, resolveScoringConfig, scorePredictionSet } from '../../lib/queries/scoring-configs.js';
 import { PRESETS, sameRecipe, scoreRow, type FeatureRow } from '../../lib/scoring.js';
 import { freshDatabase } from '../helpers/fresh-database.js';
+import { rejection } from '../helpers/rejection.js';
 
 const BP = 'biological_process';
 const T1 = 'GO:0008150';
@@ -74,17 +74,6 @@ async function captured(fn: () => Promise<unknown>): Promise<string[]> {
     console.log = log;
   }
   return lines;
-}
-
-async function rejection(t: Test, p: Promise<unknown>): Promise<ProteaError> {
-  try {
-    await p;
-  } catch (err) {
-    t.type(err, ProteaError);
-    return err as ProteaError;
-  }
-  t.fail('expected a rejection');
-  return new ProteaError('INTERNAL', 'resolved');
 }
 
 t.test('scoring configs and scored prediction sets', async (t) => {
