@@ -36,6 +36,14 @@ export type Stage = (typeof STAGES)[number];
 const DATA_PARTITIONS = 6;
 const CONTROL_PARTITIONS = 3;
 const DAY_MS = 24 * 60 * 60 * 1000;
+/**
+ * A query's predictions travel in parts of 2,000 terms (processors/predictor/records.ts):
+ * ~130 KB raw, ~450 KB once enriched (~230 bytes a term with every feature). A part
+ * grows past that only when one GO term has more rows (neighbours carrying it)
+ * than a part holds; the broker's 1 MB default would then refuse it, so these
+ * topics take messages up to 8 MiB (consumers fetch a larger first message anyway).
+ */
+const PREDICTION_MESSAGE_LIMIT = { 'max.message.bytes': String(8 * 1024 * 1024) };
 
 const STAGE_DOC: Record<Stage, string> = {
   ingest: 'FASTA/GAF/OBO/taxonomy lines the producers could not turn into ingest records (wrong column count, unknown stanza, ...), with file and line',
@@ -138,6 +146,7 @@ export const TOPICS: readonly TopicSpec[] = Object.freeze([
     cleanupPolicy: 'delete',
     valueSchema: 'PredictionRecord',
     description: 'GO terms transferred from the k nearest reference proteins, with distances and scores, features null; output of the KNN predictor, input of the feature enricher.',
+    config: PREDICTION_MESSAGE_LIMIT,
   },
   {
     id: 'predictions',
@@ -146,6 +155,7 @@ export const TOPICS: readonly TopicSpec[] = Object.freeze([
     cleanupPolicy: 'delete',
     valueSchema: 'PredictionRecord',
     description: 'Predictions with their feature families (alignment, lengths, taxonomy, neighbour statistics) filled in by the feature enricher; sunk into GO predictions.',
+    config: PREDICTION_MESSAGE_LIMIT,
   },
   {
     id: 'jobs.events',

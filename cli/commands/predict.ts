@@ -64,6 +64,8 @@ Examples:
 Then: protea predictions export --set <id> --format cafa --out predictions.tsv`)
     .action(async (flags: PredictFlags) => {
       const k = positiveInt(flags.k, '--k');
+      // the API's limit too; a part of a query's predictions must hold one GO term's rows (processors/predictor/records.ts)
+      if (k > 1000) throw new ProteaError('USAGE', `--k ${k}: at most 1000 neighbours per query and aspect`, { field: '--k' });
       let threshold: number | null = null;
       if (flags.distanceThreshold !== undefined) {
         threshold = Number(flags.distanceThreshold);

@@ -189,7 +189,7 @@ export async function runEnricher(opts: EnricherOptions = {}): Promise<Processor
     stage: ENRICHER_STAGE,
     inputTopic: opts.inputTopic ?? topicName('predictions.raw', namespace),
     groupId: opts.groupId ?? `${namespace}.${ENRICHER_STAGE}`,
-    // one look-up and one alignment round per micro-batch; a record holds up to 5,000 terms
+    // one look-up and one alignment round per micro-batch; a record holds up to 2,000 terms (TERMS_PER_PART)
     microBatch: opts.microBatch ?? { maxRecords: 256 },
     provenance: (v) => ({ jobId: v.job_id }),
     async open() {

@@ -7,6 +7,7 @@
 // query's parts never split the rows of one GO term.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import avro from 'avsc';
 import t from 'tap';
 import { PROJECT_ROOT } from '../../lib/config.js';
 import { AlignmentPool } from '../../processors/alignment/index.js';
@@ -14,7 +15,7 @@ import { PairAligner } from '../../processors/enricher/alignment-features.js';
 import { enrichTerms } from '../../processors/enricher/features.js';
 import { neighbourStatistics, type AnnotationSetStatistics } from '../../processors/enricher/neighbour-statistics.js';
 import { taxonomyFeatures } from '../../processors/enricher/taxonomy-features.js';
-import { splitByTerm } from '../../processors/predictor/records.js';
+import { TERMS_PER_PART, splitByTerm } from '../../processors/predictor/records.js';
 import type { PredictedTerm, PredictionRecord } from '../../schemas/generated/types.js';
 
 interface Stats { score: number; matches: number; positives: number; gaps: number; length: number }
@@ -148,6 +149,24 @@ t.test('only the families asked for are filled; a missing input is reported with
     { family: 'neighbours', reason: 'term_not_in_annotation_set' },
     { family: 'neighbours', reason: 'ref_not_in_annotation_set' },
   ], 'each null with its family and reason');
+});
+
+t.test('a full part of enriched terms stays below the broker\'s 1 MB default message size', async (t) => {
+  const type = avro.Type.forSchema(JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'schemas/prediction.avsc'), 'utf8')) as avro.Schema);
+  // every field at a long value: 10-character accessions, long qualifiers, every feature set
+  const features = {
+    identity_nw: 0.123456789, similarity_nw: 0.23456789, alignment_score_nw: -12345, gaps_pct_nw: 12.3456789, alignment_length_nw: 35000,
+    identity_sw: 0.3456789, similarity_sw: 0.456789, alignment_score_sw: 45678, gaps_pct_sw: 3.456789, alignment_length_sw: 35000, length_query: 35000, length_ref: 35000,
+    query_taxonomy_id: 2_000_000_000, ref_taxonomy_id: 2_000_000_000, taxonomic_lca: 2_000_000_000, taxonomic_distance: 60, taxonomic_common_ancestors: 60, taxonomic_relation: 'descendant',
+    vote_count: 1000, go_term_frequency: 0.000123456789, ref_annotation_density: 1234, neighbor_distance_std: 0.0123456789, neighbor_vote_fraction: 0.123456789,
+    neighbor_min_distance: 0.123456789, neighbor_mean_distance: 0.23456789,
+  };
+  const terms: PredictedTerm[] = Array.from({ length: TERMS_PER_PART }, (_, i) => ({
+    go_id: `GO:${String(i).padStart(7, '0')}`, ref_accession: 'A0A0B4J2F0-12', distance: 0.123456789, score: 0.87654321, qualifier: 'NOT|colocalizes_with', evidence_code: 'HTP', aspect: 'C', k_position: 1000, features,
+  }));
+  const record: PredictionRecord = { prediction_set_id: '0194703b-0a1b-7c2d-8e3f-4a5b6c7d8e9f', job_id: '0194703a-5c2e-7d41-8b6f-3e9a2c1d4f57', query_accession: 'A0A0B4J2F0-12', query_md5: 'a'.repeat(32), reason: null, neighbours: 3000, neighbours_by_aspect: { F: 1000, P: 1000, C: 1000 }, part_index: 0, part_count: 1, terms };
+  const bytes = type.toBuffer(record).length;
+  t.ok(bytes < 1_000_000, `${TERMS_PER_PART} enriched terms encode to ${bytes} bytes`);
 });
 
 t.test('when a query\'s terms are split into parts, the rows of one GO term stay in one part', async (t) => {
