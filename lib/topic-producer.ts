@@ -9,6 +9,13 @@ import { AvroRegistry } from './schema-registry.js';
 
 /** Messages per kafkajs send() call. */
 const SEND_CHUNK = 1000;
+/**
+ * Bytes of values per send at most (a larger single message goes alone): one
+ * send's messages to a partition travel as one record batch, which the broker
+ * refuses above the topic's max.message.bytes (1 MB by default). 256 enriched
+ * prediction parts of ~450 KB in one send made a 115 MB batch.
+ */
+const SEND_BYTES = 900_000;
 
 /** A failed send: transient (retry) or refused for good (fatal), as the client says. */
 function produceError(err: unknown, topic: string): ProteaError {
@@ -75,8 +82,8 @@ export class TopicProducer {
       // kafkajs 2.2.4 groups one send()'s messages by partition in O(n^2): send
       // in chunks. No compression: gzip cost more CPU than the bytes it saved on
       // this path (bench/RESULTS.md).
-      for (let i = 0; i < messages.length; i += SEND_CHUNK) {
-        await this.producer.send({ topic, messages: messages.slice(i, i + SEND_CHUNK), compression: CompressionTypes.None, acks: -1 });
+      for (const chunk of chunks(messages, SEND_CHUNK, SEND_BYTES)) {
+        await this.producer.send({ topic, messages: chunk, compression: CompressionTypes.None, acks: -1 });
       }
     } catch (err) {
       throw produceError(err, topic);
@@ -99,4 +106,22 @@ export class TopicProducer {
     this.connected = false;
     await this.producer.disconnect();
   }
+}
+
+/** Consecutive runs of at most `count` messages and about `bytes` bytes of values (a larger message alone). */
+export function chunks<M extends { value: Buffer }>(messages: readonly M[], count: number, bytes: number): M[][] {
+  const out: M[][] = [];
+  let current: M[] = [];
+  let size = 0;
+  for (const m of messages) {
+    if (current.length > 0 && (current.length >= count || size + m.value.length > bytes)) {
+      out.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(m);
+    size += m.value.length;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
 }

@@ -38,12 +38,13 @@ const CONTROL_PARTITIONS = 3;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /**
  * A query's predictions travel in parts of 2,000 terms (processors/predictor/records.ts):
- * ~130 KB raw, ~450 KB once enriched (~230 bytes a term with every feature). A part
- * grows past that only when one GO term has more rows (neighbours carrying it)
- * than a part holds; the broker's 1 MB default would then refuse it, so these
- * topics take messages up to 8 MiB (consumers fetch a larger first message anyway).
+ * ~130 KB raw, ~510 KB at most once enriched (~250 bytes a term with every feature). A
+ * part grows past that only when one GO term has more rows (neighbours carrying it)
+ * than a part holds; a broker's 1 MB default would then refuse it, so these topics
+ * take messages up to 16 MiB, the local stack's broker-wide limit (consumers fetch a
+ * larger first message anyway).
  */
-const PREDICTION_MESSAGE_LIMIT = { 'max.message.bytes': String(8 * 1024 * 1024) };
+const PREDICTION_MESSAGE_LIMIT = { 'max.message.bytes': String(16 * 1024 * 1024) };
 
 const STAGE_DOC: Record<Stage, string> = {
   ingest: 'FASTA/GAF/OBO/taxonomy lines the producers could not turn into ingest records (wrong column count, unknown stanza, ...), with file and line',

@@ -10,7 +10,7 @@ import type { TransferredTerm } from './transfer.js';
  * Terms per message: ~65 bytes each encoded raw, ~230 once the enricher has
  * added every feature family, so an enriched part (~450 KB) stays below
  * Kafka's 1 MB default (measured: 5,000 enriched terms encode to 1.13 MB, which
- * the broker refused). The topics also allow 8 MiB for a part that one GO
+ * the broker refused). The topics also allow 16 MiB for a part that one GO
  * term's rows make larger (topics/catalogue.ts).
  */
 export const TERMS_PER_PART = 2000;
