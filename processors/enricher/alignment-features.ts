@@ -85,6 +85,12 @@ export class PairAligner {
     const todo = new Map<string, { query: string; ref: string; at: number[] }>();
     pairs.forEach((p, i) => {
       const key = `${p.query.md5}|${p.ref.md5}`;
+      // a pair asked twice in one call: normalised, looked up and aligned once
+      const pending = todo.get(key);
+      if (pending) {
+        pending.at.push(i);
+        return;
+      }
       const hit = this.cache.get(key);
       if (hit) {
         // refresh its place: Map iteration order is the LRU order
@@ -101,9 +107,7 @@ export class PairAligner {
         out[i] = skipped;
         return;
       }
-      const pending = todo.get(key);
-      if (pending) pending.at.push(i);
-      else todo.set(key, { query: q, ref: r, at: [i] });
+      todo.set(key, { query: q, ref: r, at: [i] });
     });
     if (todo.size > 0) {
       const list = [...todo.values()];

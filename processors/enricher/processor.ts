@@ -124,41 +124,47 @@ export class Enricher {
     const [proteins, querySequences] = await Promise.all([proteinInputs(this.db, accessions), sequencesByMd5(this.db, [...queryMd5s])]);
     const taxa = new Set<number>();
     for (const p of proteins.values()) if (p.taxonomyId !== null) taxa.add(p.taxonomyId);
-    await this.lineagesOf(taxa);
-    signal?.throwIfAborted();
 
-    // alignments: every (query, reference) pair of the batch at once, each distinct pair once
+    // alignments: the batch's distinct (query, reference) sequence pairs at once, each
+    // once however many terms and accessions share it (per term: its pair's index, or why none)
     const pairs: { query: SequenceRef; ref: SequenceRef }[] = [];
-    const pairAt = new Map<string, number>(); // '<record index>|<term index>' -> index in pairs, or absent with a reason
-    const unaligned = new Map<string, AlignmentMissing>();
-    work.forEach((w, wi) => {
-      if (!wants(w, 'alignment')) return;
+    const pairIndex = new Map<string, number>();
+    const pairOfTerm: (number | AlignmentMissing)[][] = work.map((w) => {
+      if (!wants(w, 'alignment')) return [];
       const qs = querySequences.get(w.r.query_md5);
-      w.r.terms.forEach((t, ti) => {
+      return w.r.terms.map((t) => {
+        if (qs === undefined) return 'query_sequence_unknown';
         const ref = proteins.get(t.ref_accession)?.sequence;
-        if (qs === undefined) unaligned.set(`${wi}|${ti}`, 'query_sequence_unknown');
-        else if (!ref) unaligned.set(`${wi}|${ti}`, 'ref_sequence_unknown');
-        else {
-          pairAt.set(`${wi}|${ti}`, pairs.length);
+        if (!ref) return 'ref_sequence_unknown';
+        const key = `${w.r.query_md5}|${ref.md5}`;
+        let at = pairIndex.get(key);
+        if (at === undefined) {
+          at = pairs.length;
+          pairIndex.set(key, at);
           pairs.push({ query: { md5: w.r.query_md5, sequence: qs }, ref });
         }
+        return at;
       });
     });
     const before = { ...this.aligner.stats };
-    const aligned: PairOutcome[] = pairs.length > 0 ? await this.aligner.align(pairs) : [];
+    // lineages and annotation-set usage are read while the workers align
+    const [aligned, usages] = await Promise.all([
+      pairs.length > 0 ? this.aligner.align(pairs) : Promise.resolve([] as PairOutcome[]),
+      Promise.all(work.map((w) => (wants(w, 'neighbours') ? this.usageOf(w.ctx) : null))),
+      this.lineagesOf(taxa),
+    ]);
     enricherAlignmentPairsTotal.inc({ source: 'computed' }, this.aligner.stats.computed - before.computed);
     enricherAlignmentPairsTotal.inc({ source: 'cached' }, this.aligner.stats.cached - before.cached);
     signal?.throwIfAborted();
 
-    const usages = await Promise.all(work.map((w) => (wants(w, 'neighbours') ? this.usageOf(w.ctx) : null)));
     work.forEach((w, wi) => {
       const { features, nulls } = enrichTerms(w.r, {
         families: w.ctx.families,
         taxonOf: (acc) => proteins.get(acc)?.taxonomyId,
         lineageOf: (taxon) => this.lineages.get(taxon),
         alignmentOf: (ti) => {
-          const p = pairAt.get(`${wi}|${ti}`);
-          return p !== undefined ? aligned[p]! : { missing: unaligned.get(`${wi}|${ti}`)!, features: null };
+          const p = pairOfTerm[wi]![ti]!;
+          return typeof p === 'number' ? aligned[p]! : { missing: p, features: null };
         },
         usage: usages[wi] ?? null,
       });
