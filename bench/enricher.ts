@@ -23,13 +23,11 @@
 //      (main thread and workers; on a shared machine the wall-clock ratio
 //      mostly measures the neighbours' load). PostgreSQL's and Kafka's CPU on
 //      the enricher's behalf is not in it: `--split` bounds that part.
-// `--micro-batch N` sets the enricher's records per micro-batch. On all
-// CAFA3 targets the stage stops with PROTEA_ERR_KAFKA_PRODUCE_REFUSED at 256,
-// 64 and 16. A micro-batch's outputs share one partition (same keys as its
-// inputs), so one send puts them in one record batch. A record carries up to
-// 5,000 terms (TERMS_PER_PART, sized for ~100 bytes a raw term), and an
-// enriched term is several times that. The batch passes the broker's 16 MiB
-// message.max.bytes.
+// `--micro-batch N` sets the enricher's records per micro-batch (default the
+// stage's 256). Before TopicProducer cut sends by bytes and parts shrank to
+// 2,000 terms, the stage's outputs of one micro-batch went out as one record
+// batch and the broker refused them (PROTEA_ERR_KAFKA_PRODUCE_REFUSED) on all
+// CAFA3 targets at 256, 64 and 16: this benchmark found it.
 // `--repeat N` alternates baseline and enricher (the machine is shared and
 // noisy); every run starts cold (fresh pool, fresh alignment cache).
 // `--split` adds, per repeat, an enricher run with taxonomy and neighbours
