@@ -32,7 +32,7 @@ const NO_NEIGHBOUR_STATS: Readonly<NeighbourColumns> = {
   neighbor_mean_distance: null,
 };
 
-/** The features of every term of `record`, in order, and why any requested feature is null (one entry per row and family). */
+/** The features of every term of `record`, in order, and why any requested feature is null (one entry per row and reason). */
 export function enrichTerms(record: PredictionRecord, inputs: EnrichmentInputs): { features: PredictionFeatures[]; nulls: NullReason[] } {
   const nulls: NullReason[] = [];
   const { families } = inputs;
