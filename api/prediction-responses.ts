@@ -22,7 +22,7 @@ import {
   type TopKey,
 } from '../lib/queries/predictions.js';
 import { isUuid } from '../lib/queries/annotation-sets.js';
-import { predictionColumnsOf } from '../lib/queries/prediction-export.js';
+import { featuresOf } from '../lib/queries/prediction-export.js';
 import { badParameter } from './errors.js';
 import { badCursor, decodeCursor, page } from './pagination.js';
 import { MEDIA_TYPE, checkPaging, negotiateFormat, parseAspect, type ReadFormat } from './read-formats.js';
@@ -68,7 +68,7 @@ function rowJson(r: PageRow & { rank?: number }, features: boolean) {
   };
   if (r.rank !== undefined) out.rank = r.rank;
   // every feature column, null ones included: a client tells "not computed" from "absent column" by the key
-  if (features) out.features = predictionColumnsOf(r).features;
+  if (features) out.features = featuresOf(r);
   return out;
 }
 

@@ -35,7 +35,7 @@ import { exportPredictions } from '../lib/predictions-export.js';
 import { startStages } from '../pipeline/stages.js';
 import { recipeFromInput } from '../processors/embedder/recipe.js';
 import { startPrediction, waitForPrediction } from '../processors/predictor/predict-job.js';
-import type { PredictionParams } from '../processors/predictor/params.js';
+import { FEATURE_FAMILIES, type PredictionParams } from '../processors/predictor/params.js';
 import { fastaRun, gafRun, oboRun } from '../topics/ingest-runs.js';
 import { produce } from '../topics/produce.js';
 import { FLAT_OBO_VERSION, writeCafa3Inputs, writeNaivePredictions } from './cafa3-inputs.js';
@@ -94,7 +94,7 @@ try {
     method: 'knn', k: 5, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: true, features: [],
     aggregation: 'mean', scoreMap: 'one-minus-d', index: 'flat', maxIdentity: null,
   };
-  const plans: Record<string, Partial<PredictionParams>> = { identity: { method: 'identity', k: 1 }, knn1: { k: 1 }, knn5: { k: 5 }, 'knn5-maxid30': { k: 5, maxIdentity: 0.3 }, 'knn5-features': { k: 5, features: ['alignment', 'taxonomy', 'neighbours'] } };
+  const plans: Record<string, Partial<PredictionParams>> = { identity: { method: 'identity', k: 1 }, knn1: { k: 1 }, knn5: { k: 5 }, 'knn5-maxid30': { k: 5, maxIdentity: 0.3 }, 'knn5-features': { k: 5, features: [...FEATURE_FAMILIES] } };
   // sets re-scored by these presets (protea predictions score) besides their own scores
   // ('vote-alignment' is this benchmark's own recipe: the neighbours' vote with the alignment identities)
   await withQueryPool((pool) => createScoringConfig(pool, { name: 'vote-alignment', weights: { neighbor_vote_fraction: 0.5, identity_nw: 0.3, identity_sw: 0.2 }, description: 'bench/cafa3-loo.ts' }), db.url);

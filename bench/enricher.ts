@@ -54,11 +54,12 @@ import { fastaRun, gafRun, oboRun } from '../topics/ingest-runs.js';
 import { produce } from '../topics/produce.js';
 import { FLAT_OBO_VERSION, writeCafa3Inputs } from './cafa3-inputs.js';
 import { benchMain, benchProgram, positiveInt } from './cli.js';
-import { fmt, freshDatabase, freshNamespace, machineLine, sleep, table } from './common.js';
+import { fmt, freshDatabase, freshNamespace, logEndTotal, machineLine, sleep, table } from './common.js';
+import { FEATURE_FAMILIES } from '../processors/predictor/params.js';
 
 interface Options { limit?: number; repeat: number; threads?: number; microBatch?: number; split?: boolean; keep?: boolean; timeout: number }
 
-const FAMILIES = ['alignment', 'taxonomy', 'neighbours'] as const;
+const FAMILIES = FEATURE_FAMILIES;
 
 async function until<T>(label: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
   const t0 = Date.now();
@@ -95,7 +96,6 @@ async function run(o: Options): Promise<void> {
   const db = await freshDatabase();
   const ns = await freshNamespace();
   const q = <R>(text: string, values: unknown[] = []) => adminQuery<R>(db.url, text, values);
-  const topicEnd = (topic: string) => withAdmin(async (admin) => (await admin.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(p.high), 0));
   let stages: RunningStage[] = await startStages(
     ['dedup', 'embedder', 'predictor', 'enricher', 'sink:sequences', 'sink:proteins', 'sink:jobs', 'sink:ontology', 'sink:annotations', 'sink:query_sets', 'sink:embeddings', 'sink:predictions'],
     { namespace: ns.namespace, dbUrl: db.url },
@@ -125,9 +125,9 @@ async function run(o: Options): Promise<void> {
     if (predicted.status !== 'succeeded') throw new Error(`the prediction job ended ${predicted.status}`);
     const rawTopic = ns.topic('predictions.raw');
     const outTopic = ns.topic('predictions');
-    const rawRecords = await topicEnd(rawTopic);
+    const rawRecords = await logEndTotal(rawTopic);
     // the pass-through outputs of step 1 must all be on the topic before the enricher runs are counted after them
-    await until('the pass-through outputs', () => topicEnd(outTopic), (n) => n === rawRecords, o.timeout);
+    await until('the pass-through outputs', () => logEndTotal(outTopic), (n) => n === rawRecords, o.timeout);
     await Promise.allSettled(stages.map((s) => s.stop('workload ready')));
     stages = [];
     const rows = (await q<{ n: number }>('SELECT count(*)::int AS n FROM go_prediction WHERE prediction_set_id = $1', [started.predictionSetId]))[0]!.n;
@@ -173,7 +173,7 @@ async function run(o: Options): Promise<void> {
       await q(`UPDATE prediction_set SET meta = meta || $2::jsonb WHERE id = $1`, [started.predictionSetId, JSON.stringify({ features: families })]);
       const pairsBefore = await counterValues(enricherAlignmentPairsTotal);
       const nullsBefore = await counterValues(enricherFeatureNullsTotal);
-      const base = await topicEnd(outTopic);
+      const base = await logEndTotal(outTopic);
       const tStart = Date.now();
       const h = await runEnricher({ namespace: ns.namespace, dbUrl: db.url, groupId: `${ns.namespace}.enricher-bench-${i}-${families.join('-')}`, threads, handleSignals: false,
         ...(o.microBatch !== undefined ? { microBatch: { maxRecords: o.microBatch } } : {}),

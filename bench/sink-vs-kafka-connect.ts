@@ -25,7 +25,6 @@
 // (bench/kafka-connect/pom.xml) and are cached under <state dir>/jars.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -37,6 +36,7 @@ import { runLogged } from '../stack/processes.js';
 import { CpuMeter, RowCounter, cpuDelta, fmt, freshDatabase, freshNamespace, logEndTotal, machineLine, printCpu, sleep, table, type FreshDatabase } from './common.js';
 import { benchMain, benchProgram, nonNegativeInt, positiveInt } from './cli.js';
 import { copySink, produceSequences } from './sink-copy-vs-insert.js';
+import { freePort } from '../lib/free-port.js';
 
 const TARGET_RATIO = 3;
 const CONNECT_VERSION = '3.9.1';
@@ -97,17 +97,6 @@ export function ensureConnectPeer(cfg: Config, v: PeerVersions): PeerInstall {
     fs.writeFileSync(path.join(plugins, '.complete'), new Date().toISOString());
   }
   return { workerClasspath: `${worker}/*`, pluginPath: plugins, cached };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function properties(entries: Record<string, string | number>): string {

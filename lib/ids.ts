@@ -4,3 +4,10 @@ import { v7 } from 'uuid';
 export function uuidv7(): string {
   return v7();
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A UUID in its text form (any version, any case). */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}

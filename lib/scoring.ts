@@ -12,6 +12,7 @@
 // row on; evaluation and exports count such terms as unscored rather than as
 // a confident 0).
 import { ProteaError } from './errors.js';
+import { isUuid } from './ids.js';
 
 export const FORMULAS = ['linear', 'evidence_weighted'] as const;
 export type Formula = (typeof FORMULAS)[number];
@@ -75,7 +76,6 @@ export const PRESETS: readonly ScoringConfigSpec[] = [
 ];
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EVIDENCE_CODE = /^[A-Z]{2,5}$/;
 
 function usage(field: string, message: string): ProteaError {
@@ -121,7 +121,7 @@ export function validateRecipe(input: { formula?: unknown; weights?: unknown; ev
 
 /** A config's name: letters, digits, . _ - (not a UUID, so a name and an id never collide). */
 export function validateName(name: string): string {
-  if (!NAME.test(name) || UUID.test(name)) throw usage('name', `${JSON.stringify(name)}: expected 1 to 64 letters, digits, '.', '_' or '-' starting with a letter or digit`);
+  if (!NAME.test(name) || isUuid(name)) throw usage('name', `${JSON.stringify(name)}: expected 1 to 64 letters, digits, '.', '_' or '-' starting with a letter or digit`);
   return name;
 }
 

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { sql, type DatabasePool } from '../db.js';
 import { ProteaError } from '../errors.js';
+import { isUuid } from '../ids.js';
 
 export const AnnotationSet = z.object({
   id: z.string(),
@@ -20,11 +21,7 @@ const COLUMNS = sql.fragment`
   a.id, a.source, a.source_version, a.ontology_snapshot_id, s.obo_version, a.job_id, a.created_at,
   (SELECT count(*) FROM protein_go_annotation p WHERE p.annotation_set_id = a.id)::integer AS rows`;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
+export { isUuid };
 
 /** The most recent annotation sets first, with their row counts. */
 export async function listAnnotationSets(db: DatabasePool, opts: { limit?: number } = {}): Promise<readonly AnnotationSetRow[]> {

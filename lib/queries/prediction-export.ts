@@ -143,8 +143,6 @@ export async function streamFullRows(db: DatabasePool, setId: string, onRow: (ro
 
 /** The columns every view of a prediction row shares (exports, the API), read off a row that selected them under these names and FEATURE_SELECT. */
 export function predictionColumnsOf(r: Record<string, unknown>): Omit<FullRow, 'query_taxon' | 'query_symbol'> {
-  const features = {} as Record<FeatureColumn, number | string | null>;
-  for (const [c] of FEATURE_COLUMNS) features[c] = (r[c] ?? null) as number | string | null;
   return {
     protein: r.protein as string,
     go_id: r.go_id as string,
@@ -155,8 +153,15 @@ export function predictionColumnsOf(r: Record<string, unknown>): Omit<FullRow, '
     distance: (r.distance ?? null) as number | null,
     evidence_code: (r.evidence_code ?? null) as string | null,
     qualifier: (r.qualifier ?? null) as string | null,
-    features,
+    features: featuresOf(r),
   };
+}
+
+/** The feature columns of a row that selected them under their own names. */
+export function featuresOf(r: Record<string, unknown>): Record<FeatureColumn, number | string | null> {
+  const features = {} as Record<FeatureColumn, number | string | null>;
+  for (const [c] of FEATURE_COLUMNS) features[c] = (r[c] ?? null) as number | string | null;
+  return features;
 }
 
 const ASPECT_OF_NAMESPACE: Readonly<Record<string, string>> = { molecular_function: 'F', biological_process: 'P', cellular_component: 'C' };

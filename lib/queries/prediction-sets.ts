@@ -48,7 +48,7 @@ export async function getPredictionSet(db: DatabasePool, id: string): Promise<Pr
 }
 
 /** go_prediction rows of a set (all of them, whatever their score). */
-export async function countPredictions(db: DatabasePool, id: string): Promise<number> {
+export async function countPredictions(db: CommonQueryMethods, id: string): Promise<number> {
   return db.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::integer AS n FROM go_prediction WHERE prediction_set_id = ${id}`);
 }
 

@@ -67,7 +67,7 @@ const ROW_COLUMNS = sql.fragment`
 /** The keyset of a row page: (group, go_term_id, id). */
 export type RowKey = readonly [group: string, goTermId: number, id: number];
 
-/** A page row; with `features`, the feature columns too, under their own names (predictionColumnsOf reads them). */
+/** A page row; with `features`, the feature columns too, under their own names (featuresOf reads them). */
 export type PageRow = PredictionRow & Partial<Record<FeatureColumn, number | string | null>>;
 
 /** `, p.identity_nw, ...`: the feature columns of `p` (or of `table`) after a select list, or nothing. */

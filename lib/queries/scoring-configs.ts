@@ -12,13 +12,12 @@ import {
   sameRecipe,
   validateName,
   validateRecipe,
-  type ScoringConfigSpec,
   type ScoringRecipe,
   type Signal,
 } from '../scoring.js';
-import { resolvePredictionSet } from './prediction-sets.js';
+import { isUuid } from '../ids.js';
+import { countPredictions, resolvePredictionSet } from './prediction-sets.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LIST_HINT = 'List the scoring configs with `protea scoring list`; give a name or an id.';
 
 const Row = z.object({
@@ -53,7 +52,7 @@ export async function listScoringConfigs(db: CommonQueryMethods): Promise<Scorin
 
 /** A config by id or name, or null. */
 export async function getScoringConfig(db: CommonQueryMethods, ref: string): Promise<ScoringConfigRow | null> {
-  const where = UUID.test(ref) ? sql.fragment`id = ${ref}` : sql.fragment`name = ${ref}`;
+  const where = isUuid(ref) ? sql.fragment`id = ${ref}` : sql.fragment`name = ${ref}`;
   const row = await db.maybeOne(sql.type(Row)`SELECT ${COLUMNS} FROM scoring_config WHERE ${where}`);
   return row ? fromRow(row) : null;
 }
@@ -61,7 +60,7 @@ export async function getScoringConfig(db: CommonQueryMethods, ref: string): Pro
 /** A config by id or name; NOT_FOUND naming `option` when there is none. */
 export async function resolveScoringConfig(db: CommonQueryMethods, ref: string, option = '--scoring'): Promise<ScoringConfigRow> {
   const row = await getScoringConfig(db, ref);
-  if (!row) throw new ProteaError('NOT_FOUND', `${option}: no scoring config has the ${UUID.test(ref) ? 'id' : 'name'} ${ref}`, { field: option, hint: LIST_HINT });
+  if (!row) throw new ProteaError('NOT_FOUND', `${option}: no scoring config has the ${isUuid(ref) ? 'id' : 'name'} ${ref}`, { field: option, hint: LIST_HINT });
   return row;
 }
 
@@ -178,7 +177,7 @@ export async function scorePredictionSet(
     const found = await tx.maybeOneFirst(sql.type(IdRow)`
       SELECT id FROM prediction_set WHERE source_prediction_set_id = ${src} AND scoring_config_id = ${config.id}`);
     if (found) {
-      const rows = await tx.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::integer AS n FROM go_prediction WHERE prediction_set_id = ${found}`);
+      const rows = await countPredictions(tx, found);
       return { id: found, created: false, sourceId: src, config, rows };
     }
     const meta = {
@@ -202,7 +201,7 @@ export async function scorePredictionSet(
     const target = sql.join(columns.map((c) => sql.identifier([c])), sql.fragment`, `);
     const from = sql.join(columns.map((c) => sql.identifier(['p', c])), sql.fragment`, `);
     const score = scoreSql(config);
-    const total = await tx.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::integer AS n FROM go_prediction WHERE prediction_set_id = ${src}`);
+    const total = await countPredictions(tx, src);
     opts.onProgress?.(0, total);
     let done = 0;
     let after: string | null = null;
@@ -225,12 +224,3 @@ export async function scorePredictionSet(
     return { id, created: true, sourceId: src, config, rows: done };
   });
 }
-
-/** The recipe and source of a scored set (null: not a scored set). */
-export async function scoredSetOrigin(db: CommonQueryMethods, id: string): Promise<{ scoring_config_id: string; source_prediction_set_id: string } | null> {
-  if (!UUID.test(id)) return null;
-  return db.maybeOne(sql.type(z.object({ scoring_config_id: z.string(), source_prediction_set_id: z.string() }))`
-    SELECT scoring_config_id, source_prediction_set_id FROM prediction_set WHERE id = ${id} AND kind = 'scored'`);
-}
-
-export type { ScoringConfigSpec };

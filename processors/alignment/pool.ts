@@ -39,6 +39,11 @@ interface Slot {
   pending: Map<number, Pending>;
 }
 
+/** Alignment worker threads: the configured number, or one per CPU core less one (the stage's main thread), at least one. */
+export function alignmentThreads(configured: number): number {
+  return configured || Math.max(1, os.availableParallelism() - 1);
+}
+
 export class AlignmentPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];

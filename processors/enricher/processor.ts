@@ -12,7 +12,6 @@
 // protea_enricher_feature_nulls_total{family,reason}: it never fails the stage.
 // Outputs are a function of the input and the stored reference data, so a
 // redelivered record yields the same message and the sink absorbs it.
-import { cpus } from 'node:os';
 import { config } from '../../lib/config.js';
 import { createQueryPool, type DatabasePool } from '../../lib/db.js';
 import { ProteaError } from '../../lib/errors.js';
@@ -23,7 +22,7 @@ import { sequencesByMd5 } from '../../lib/queries/sequences.js';
 import { taxonomyLineages } from '../../lib/queries/taxonomy.js';
 import type { PredictionRecord } from '../../schemas/generated/types.js';
 import { KEYS, topicName } from '../../topics/catalogue.js';
-import { AlignmentPool } from '../alignment/index.js';
+import { AlignmentPool, alignmentThreads } from '../alignment/index.js';
 import { featuresOf, type FeatureFamily } from '../predictor/params.js';
 import { runProcessor, type DecodedRecord, type ProcessorHandle, type ProcessorOptions, type TransformResult } from '../runner.js';
 import { PairAligner, type AlignmentMissing, type PairOutcome, type SequenceRef } from './alignment-features.js';
@@ -34,7 +33,7 @@ export const ENRICHER_STAGE = 'enricher' as const;
 
 /** Worker threads for alignments: PROTEA_ENRICH_THREADS, or one per core less one. */
 export function enricherThreads(): number {
-  return config().enrichThreads || Math.max(1, cpus().length - 1);
+  return alignmentThreads(config().enrichThreads);
 }
 
 interface SetContext {

@@ -31,20 +31,23 @@ export interface TaxonomyResult {
   missing: TaxonomyMissing | null;
 }
 
+/** The all-null features of a pair whose family was not asked for. */
+export const NO_TAXONOMY: Readonly<TaxonomyFeatures> = Object.freeze({
+  query_taxonomy_id: null,
+  ref_taxonomy_id: null,
+  taxonomic_lca: null,
+  taxonomic_distance: null,
+  taxonomic_common_ancestors: null,
+  taxonomic_relation: null,
+});
+
 /**
  * The features of one pair. The taxonomy ids are set whenever they are known;
  * the rest is null when a taxon is unknown, not in the taxonomy table, or the
  * two lineages meet nowhere (two disjoint subtrees loaded).
  */
 export function taxonomyFeatures(queryTaxon: number | null, refTaxon: number | null, lineageOf: (taxon: number) => readonly number[] | undefined): TaxonomyResult {
-  const features: TaxonomyFeatures = {
-    query_taxonomy_id: queryTaxon,
-    ref_taxonomy_id: refTaxon,
-    taxonomic_lca: null,
-    taxonomic_distance: null,
-    taxonomic_common_ancestors: null,
-    taxonomic_relation: null,
-  };
+  const features: TaxonomyFeatures = { ...NO_TAXONOMY, query_taxonomy_id: queryTaxon, ref_taxonomy_id: refTaxon };
   if (queryTaxon === null) return { features, missing: 'query_taxonomy_unknown' };
   if (refTaxon === null) return { features, missing: 'ref_taxonomy_unknown' };
   const lq = lineageOf(queryTaxon);
@@ -68,13 +71,3 @@ export function taxonomyFeatures(queryTaxon: number | null, refTaxon: number | n
     : 'other';
   return { features, missing: null };
 }
-
-/** The all-null features of a pair whose family was not asked for. */
-export const NO_TAXONOMY: Readonly<TaxonomyFeatures> = Object.freeze({
-  query_taxonomy_id: null,
-  ref_taxonomy_id: null,
-  taxonomic_lca: null,
-  taxonomic_distance: null,
-  taxonomic_common_ancestors: null,
-  taxonomic_relation: null,
-});

@@ -28,9 +28,13 @@ import { MAX_FILTERED_DEPTH, type SearchOptions, type SearchPool } from './searc
 import { transferTerms, type TransferredTerm } from './transfer.js';
 
 const ASPECTS: readonly Aspect[] = ['F', 'P', 'C'];
+/** Reference sequences kept between batches for --max-identity (~50 MB of residues at 500 a sequence). */
+const REF_SEQ_CACHE = 100_000;
 
 export class KnnMethod implements PredictionMethod {
   private readonly indexes = new Map<string, Promise<ReferenceIndex>>();
+  /** --max-identity: reference sequences by MD5, read once for the set's lifetime (its references are fixed) */
+  private readonly refSeqs = new Map<string, string | null>();
 
   constructor(
     private readonly copyPool: PgPool,
@@ -74,7 +78,8 @@ export class KnnMethod implements PredictionMethod {
       const seqs = await sequencesByMd5(this.leakage.db, ready.map((r) => r.q.md5));
       for (const r of ready) if (!seqs.has(r.q.md5)) out[r.i] = { kind: 'pending', waitingFor: `stored sequence ${r.q.md5} (--max-identity aligns it)` };
       ready = ready.filter((r) => seqs.has(r.q.md5));
-      filter = new IdentityFilter(this.leakage.db, this.leakage.align, p.maxIdentity, seqs);
+      if (this.refSeqs.size > REF_SEQ_CACHE) this.refSeqs.clear();
+      filter = new IdentityFilter(this.leakage.db, this.leakage.align, p.maxIdentity, seqs, this.refSeqs);
     }
     if (ready.length === 0) return out;
     let capped = 0;
@@ -115,17 +120,18 @@ export class KnnMethod implements PredictionMethod {
 
   async close(): Promise<void> {
     this.indexes.clear();
+    this.refSeqs.clear();
   }
 }
 
 /**
  * The --max-identity verdicts of one batch: identityOverShorter of each
  * (query sequence, reference sequence) pair, aligned (Smith-Waterman) once on
- * the pool's workers and kept for the batch.
+ * the pool's workers and kept for the batch; reference sequences are read into
+ * the caller's map, which outlives the batch.
  */
 export class IdentityFilter {
   private readonly identities = new Map<string, number>();
-  private readonly refSeqs = new Map<string, string | null>();
   aligned = 0;
   refused = 0;
   unstored = 0;
@@ -136,6 +142,8 @@ export class IdentityFilter {
     private readonly maxIdentity: number,
     /** the queries' sequences by MD5 */
     private readonly querySeqs: ReadonlyMap<string, string>,
+    /** reference sequences by MD5 (null: not stored), filled as references are met */
+    private readonly refSeqs: Map<string, string | null>,
   ) {}
 
   /** Per pair (MD5s): true when the reference may be a neighbour of the query. */

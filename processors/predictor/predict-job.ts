@@ -21,7 +21,7 @@ import { TopicProducer } from '../../lib/topic-producer.js';
 import type { PredictionRequestRecord } from '../../schemas/generated/types.js';
 import { KEYS, topicName } from '../../topics/catalogue.js';
 import { recipeFromInput } from '../embedder/recipe.js';
-import { isMaxIdentity, paramsMeta, type PredictionParams } from './params.js';
+import { paramsMeta, parseMaxIdentity, type PredictionParams } from './params.js';
 
 export const PREDICT_OPERATION = 'predict';
 
@@ -70,10 +70,8 @@ async function chooseConfig(db: DatabasePool, id: string | undefined): Promise<E
 /** Creates the prediction set and its job and sends one request per query protein. */
 export async function startPrediction(req: PredictRequest): Promise<StartedPrediction> {
   const info = req.onInfo ?? (() => undefined);
-  const maxIdentity = req.maxIdentity ?? null;
-  if (maxIdentity !== null && !isMaxIdentity(maxIdentity)) {
-    throw new ProteaError('USAGE', `--max-identity ${maxIdentity}: expected a fraction greater than 0 and at most 1 (e.g. 0.3)`, { field: '--max-identity' });
-  }
+  // the option's one check and message (a number given by the API or a caller, as the CLI's text)
+  const maxIdentity = req.maxIdentity === undefined || req.maxIdentity === null ? null : parseMaxIdentity(String(req.maxIdentity));
   const namespace = req.namespace ?? config().topicNamespace;
   const ownDb = req.db === undefined;
   const db = req.db ?? (await createQueryPool(req.dbUrl ?? config().dbUrl, { maximumPoolSize: 2 }));

@@ -15,7 +15,6 @@
 // Outputs are deterministic for a prediction set (its parameters live on its
 // row, its references are fixed when its index is first opened), so a
 // redelivered request yields the same messages and the sink absorbs them.
-import { cpus } from 'node:os';
 import { config } from '../../lib/config.js';
 import type { PgPool } from '../../lib/copy.js';
 import { createCopyPool, createQueryPool, type DatabasePool } from '../../lib/db.js';
@@ -29,7 +28,7 @@ import { TopicProducer } from '../../lib/topic-producer.js';
 import type { PredictionRequestRecord } from '../../schemas/generated/types.js';
 import { topicName } from '../../topics/catalogue.js';
 import { runProcessor, type DecodedRecord, type ProcessorHandle, type ProcessorOptions, type ProcessorOutput, type TransformResult } from '../runner.js';
-import { AlignmentPool } from '../alignment/index.js';
+import { AlignmentPool, alignmentThreads } from '../alignment/index.js';
 import { IdentityMethod } from './identity-method.js';
 import { KnnMethod } from './knn-method.js';
 import type { PredictionMethod, QueryInput, QueryOutcome } from './method.js';
@@ -41,7 +40,7 @@ export const PREDICTOR_STAGE = 'predictor' as const;
 
 /** Worker threads for alignments: PROTEA_PREDICT_THREADS, or one per core less one (faiss searches run on one thread that faiss parallelises itself). */
 export function predictorThreads(): number {
-  return config().predictThreads || Math.max(1, cpus().length - 1);
+  return alignmentThreads(config().predictThreads);
 }
 
 interface OpenSet {

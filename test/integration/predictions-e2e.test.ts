@@ -28,6 +28,7 @@ import { fastaRun, gafRun, oboRun, taxonomyRun } from '../../topics/ingest-runs.
 import { produce } from '../../topics/produce.js';
 import { freshDatabase } from '../helpers/fresh-database.js';
 import { freshNamespace } from '../helpers/fresh-namespace.js';
+import { lineagesFromDump } from '../helpers/ncbi-lineages.js';
 import { cosineDistance, floats } from '../helpers/vectors.js';
 import { until } from '../helpers/poll.js';
 
@@ -170,8 +171,8 @@ t.test('a query FASTA gets GO terms with scores, evidence and the neighbours the
   }
   t.same(wrong.slice(0, 5), [], `alignment (SW and NW, recomputed here), taxa (from the target ids) and neighbour statistics (from the brute force) of ${checked} rows`);
   // taxonomy: lineages walked here from the dump the stack loaded
-  const parent = new Map(gunzipSync(await readFile('demo/nodes.dmp.gz')).toString('utf8').split('\n').filter(Boolean).map((l) => l.split('\t|\t').slice(0, 2).map(Number) as [number, number]));
-  const lineage = (taxon: number) => { const out = [taxon]; while (parent.get(out.at(-1)!) !== out.at(-1) && parent.has(parent.get(out.at(-1)!)!)) out.push(parent.get(out.at(-1)!)!); return out; };
+  const lineageOf = lineagesFromDump(gunzipSync(await readFile('demo/nodes.dmp.gz')).toString('utf8'));
+  const lineage = (taxon: number) => lineageOf(taxon) ?? [taxon];
   const taxWrong = knnFeatures.filter((r) => {
     const lq = lineage(Number(r.query_taxonomy_id));
     const lr = lineage(Number(r.ref_taxonomy_id));

@@ -163,8 +163,6 @@ t.test('scoring configs and scored prediction sets', async (t) => {
     t.match(again, { id: scored.get('embedding'), created: false, rows: 5 });
     const viaScored = await scorePredictionSet(db, { set: scored.get('embedding')!, scoring: 'alignment-weighted' });
     t.match(viaScored, { id: scored.get('alignment-weighted'), created: false, sourceId: source });
-    const both = await Promise.all([1, 2].map(() => scorePredictionSet(db, { set: source, scoring: (PRESETS[0]!).name })));
-    t.equal(both[0]!.id, both[1]!.id, 'two at once: one set');
     t.equal(Number((await q<{ n: number }>(`SELECT count(*)::int AS n FROM prediction_set WHERE kind = 'scored'`))[0]!.n), 3);
   });
 
@@ -262,5 +260,13 @@ t.test('scoring configs and scored prediction sets', async (t) => {
     t.match(await create('--weights', 'embedding_similarity=1', '--evidence-weights', 'IEA=2'), { context: { field: 'evidence_weights.IEA' }, message: /2 is not an evidence weight/ });
     t.match(await rejection(t, createScoringConfig(db, { name: '0190f1c2-7c1e-7d3a-9b1f-2a3c4d5e6f70', weights: { embedding_similarity: 1 } })), { context: { field: 'name' } }, 'a UUID is not a name');
     t.equal(Number((await q<{ n: number }>(`SELECT count(*)::int AS n FROM scoring_config`))[0]!.n), 6, 'nothing stored');
+  });
+
+  // last: it adds a config and a scored set the counts above do not expect
+  await t.test('two scorers of a pair never scored before: one set, made once', async (t) => {
+    await createScoringConfig(db, { name: 'raced', weights: { embedding_similarity: 1, identity_sw: 1 } });
+    const both = await Promise.all([1, 2].map(() => scorePredictionSet(db, { set: source, scoring: 'raced' })));
+    t.equal(both[0]!.id, both[1]!.id, 'two at once: one set');
+    t.same(both.map((b) => b.created).sort(), [false, true], 'one made it, the other found it');
   });
 });

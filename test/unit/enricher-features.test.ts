@@ -17,6 +17,7 @@ import { neighbourStatistics, type AnnotationSetStatistics } from '../../process
 import { taxonomyFeatures } from '../../processors/enricher/taxonomy-features.js';
 import { TERMS_PER_PART, splitByTerm } from '../../processors/predictor/records.js';
 import type { PredictedTerm, PredictionRecord } from '../../schemas/generated/types.js';
+import { lineagesFromDump } from '../helpers/ncbi-lineages.js';
 
 interface Stats { score: number; matches: number; positives: number; gaps: number; length: number }
 interface Pair { name: string; query: string; ref: string; local: Stats; global: Stats }
@@ -64,18 +65,7 @@ t.test('a pair above the size limit is not aligned: null alignment features, len
 });
 
 // the bundled NCBI subtree: class Mammalia and its lineage to the root
-const parent = new Map<number, number>();
-for (const line of readFileSync(path.join(PROJECT_ROOT, 'test/fixtures/data/taxonomy-ncbi-mammalia/nodes.dmp'), 'utf8').split('\n')) {
-  if (!line) continue;
-  const [id, up] = line.split('\t|\t');
-  parent.set(Number(id), Number(up));
-}
-const lineageOf = (taxon: number): number[] | undefined => {
-  if (!parent.has(taxon)) return undefined;
-  const out = [taxon];
-  for (let at = taxon; parent.get(at) !== at && parent.has(parent.get(at)!); at = parent.get(at)!) out.push(parent.get(at)!);
-  return out;
-};
+const lineageOf = lineagesFromDump(readFileSync(path.join(PROJECT_ROOT, 'test/fixtures/data/taxonomy-ncbi-mammalia/nodes.dmp'), 'utf8'));
 const HUMAN = 9606, MOUSE = 10090, RAT = 10116, MUS = 10088, H_HEIDELBERGENSIS = 1425170;
 
 t.test('taxonomy features of human, mouse and rat pairs on the NCBI subtree, checked by hand', async (t) => {
