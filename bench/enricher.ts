@@ -39,6 +39,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { adminQuery, withQueryPool } from '../lib/db.js';
 import { withAdmin } from '../lib/kafka-client.js';
 import { config } from '../lib/config.js';
@@ -57,7 +58,7 @@ import { benchMain, benchProgram, positiveInt } from './cli.js';
 import { fmt, freshDatabase, freshNamespace, logEndTotal, machineLine, sleep, table } from './common.js';
 import { FEATURE_FAMILIES } from '../processors/predictor/params.js';
 
-interface Options { limit?: number; repeat: number; threads?: number; microBatch?: number; split?: boolean; keep?: boolean; timeout: number }
+interface Options { limit?: number; repeat: number; threads?: number; microBatch?: number; atOnce: number[]; split?: boolean; keep?: boolean; timeout: number }
 
 const FAMILIES = FEATURE_FAMILIES;
 
@@ -92,7 +93,7 @@ async function run(o: Options): Promise<void> {
   const threads = o.threads ?? enricherThreads();
   const dir = await mkdtemp(path.join(tmpdir(), 'protea-enricher-'));
   const inputs = await writeCafa3Inputs(dir, o.limit !== undefined ? { limit: o.limit } : {});
-  console.log(`${machineLine()}\nCAFA3 targets ${inputs.targets.length}; alignment threads ${threads} (both sides); enricher micro-batch ${o.microBatch ?? 'default (256)'}; max align cells ${fmt(config().enrichMaxAlignCells)}, alignment cache ${fmt(config().enrichAlignCache)}`);
+  console.log(`${machineLine()}\nCAFA3 targets ${inputs.targets.length}; alignment threads ${threads} (both sides); enricher micro-batch ${o.microBatch ?? 'default (256)'}, partitions at once ${o.atOnce.join(' and ')}; max align cells ${fmt(config().enrichMaxAlignCells)}, alignment cache ${fmt(config().enrichAlignCache)}`);
   const db = await freshDatabase();
   const ns = await freshNamespace();
   const q = <R>(text: string, values: unknown[] = []) => adminQuery<R>(db.url, text, values);
@@ -168,19 +169,23 @@ async function run(o: Options): Promise<void> {
         await pool.close();
       }
     };
-    const enricher = async (i: number, families: readonly string[] = FAMILIES): Promise<{ secs: number; cpu: number; startSecs: number; computed: number; cached: number; nulls: Map<string, number> }> => {
+    const enricher = async (i: number, atOnce: number, families: readonly string[] = FAMILIES): Promise<{ secs: number; cpu: number; startSecs: number; computed: number; cached: number; nulls: Map<string, number>; loopMaxMs: number; loopP99Ms: number; abandoned: number }> => {
       // a new Enricher reads the set's families afresh
       await q(`UPDATE prediction_set SET meta = meta || $2::jsonb WHERE id = $1`, [started.predictionSetId, JSON.stringify({ features: families })]);
       const pairsBefore = await counterValues(enricherAlignmentPairsTotal);
       const nullsBefore = await counterValues(enricherFeatureNullsTotal);
       const base = await logEndTotal(outTopic);
       const tStart = Date.now();
-      const h = await runEnricher({ namespace: ns.namespace, dbUrl: db.url, groupId: `${ns.namespace}.enricher-bench-${i}-${families.join('-')}`, threads, handleSignals: false,
+      const h = await runEnricher({ namespace: ns.namespace, dbUrl: db.url, groupId: `${ns.namespace}.enricher-bench-${i}-${atOnce}-${families.join('-')}`, threads, handleSignals: false,
         ...(o.microBatch !== undefined ? { microBatch: { maxRecords: o.microBatch } } : {}),
+        partitionsAtOnce: atOnce,
       });
       let failed: unknown;
       h.done.catch((err: unknown) => (failed = err ?? new Error('the enricher stopped')));
       const startSecs = (Date.now() - tStart) / 1000;
+      // a stalled event loop misses heartbeats (the group expels the member and the batch is redone): reported
+      const loop = monitorEventLoopDelay({ resolution: 20 });
+      loop.enable();
       const t = process.hrtime.bigint();
       const c = process.cpuUsage();
       let secs = 0;
@@ -202,43 +207,52 @@ async function run(o: Options): Promise<void> {
           }
         });
       } finally {
+        loop.disable();
         await h.stop('measured');
       }
       const p = delta(await counterValues(enricherAlignmentPairsTotal), pairsBefore);
-      return { secs, cpu, startSecs, computed: p.get('source=computed') ?? 0, cached: p.get('source=cached') ?? 0, nulls: delta(await counterValues(enricherFeatureNullsTotal), nullsBefore) };
+      return {
+        secs, cpu, startSecs, computed: p.get('source=computed') ?? 0, cached: p.get('source=cached') ?? 0, nulls: delta(await counterValues(enricherFeatureNullsTotal), nullsBefore),
+        loopMaxMs: loop.max / 1e6, loopP99Ms: loop.percentile(99) / 1e6, abandoned: h.stats.abandonedBatches,
+      };
     };
 
     // ── 3. alternate baseline and enricher ───────────────────────────────────
     const runs: string[][] = [['run', 'side', 'wall s', 'pairs/s', 'predictions/s', 'records/s', 'pairs aligned', 'CPU s', 'pairs/CPU s', 'enricher ÷ baseline (wall, CPU)']];
-    const ratios: number[] = [];
-    const cpuRatios: number[] = [];
+    const ratios = new Map<number, { wall: number[]; cpu: number[] }>(o.atOnce.map((n) => [n, { wall: [], cpu: [] }]));
     let lastNulls = new Map<string, number>();
     for (let i = 1; i <= o.repeat; i++) {
-      const sides = ['baseline', 'enricher', ...(o.split ? ['no-alignment'] : [])];
+      const sides: (number | 'baseline' | 'no-alignment')[] = ['baseline', ...o.atOnce, ...(o.split ? ['no-alignment' as const] : [])];
       const order = i % 2 === 1 ? sides : sides.reverse();
       let b = { secs: 0, cpu: 0 };
-      let e: Awaited<ReturnType<typeof enricher>> | undefined;
+      const es = new Map<number, Awaited<ReturnType<typeof enricher>>>();
       let rest: Awaited<ReturnType<typeof enricher>> | undefined;
       for (const side of order) {
         if (side === 'baseline') b = await baseline();
-        else if (side === 'enricher') e = await enricher(i);
-        else rest = await enricher(i, ['taxonomy', 'neighbours']);
-        process.stderr.write(`run ${i}: ${side} done\n`);
+        else if (side === 'no-alignment') rest = await enricher(i, o.atOnce[0]!, ['taxonomy', 'neighbours']);
+        else es.set(side, await enricher(i, side));
+        process.stderr.write(`run ${i}: ${typeof side === 'number' ? `enricher (${side} at once)` : side} done\n`);
       }
-      const ratio = (e!.computed / e!.secs) / (alignable.length / b.secs);
-      const cpuRatio = (e!.computed / e!.cpu) / (alignable.length / b.cpu);
-      ratios.push(ratio);
-      cpuRatios.push(cpuRatio);
-      lastNulls = e!.nulls;
       runs.push([String(i), 'baseline', b.secs.toFixed(2), fmt(alignable.length / b.secs), '-', '-', fmt(alignable.length), b.cpu.toFixed(2), fmt(alignable.length / b.cpu), '']);
-      runs.push([String(i), 'enricher', e!.secs.toFixed(2), fmt(e!.computed / e!.secs), fmt(rows / e!.secs), fmt(rawRecords / e!.secs), `${fmt(e!.computed)} (+${fmt(e!.cached)} cached)`, e!.cpu.toFixed(2), fmt(e!.computed / e!.cpu), `${ratio.toFixed(2)}, ${cpuRatio.toFixed(2)}`]);
-      runs.push([String(i), '  enricher start (open + join, not timed)', e!.startSecs.toFixed(2), '', '', '', '', '', '', '']);
+      for (const n of o.atOnce) {
+        const e = es.get(n)!;
+        const ratio = (e.computed / e.secs) / (alignable.length / b.secs);
+        const cpuRatio = (e.computed / e.cpu) / (alignable.length / b.cpu);
+        ratios.get(n)!.wall.push(ratio);
+        ratios.get(n)!.cpu.push(cpuRatio);
+        lastNulls = e.nulls;
+        runs.push([String(i), `enricher, ${n} partition(s) at once`, e.secs.toFixed(2), fmt(e.computed / e.secs), fmt(rows / e.secs), fmt(rawRecords / e.secs), `${fmt(e.computed)} (+${fmt(e.cached)} cached)`, e.cpu.toFixed(2), fmt(e.computed / e.cpu), `${ratio.toFixed(2)}, ${cpuRatio.toFixed(2)}`]);
+        runs.push([String(i), '  start (open + join, not timed)', e.startSecs.toFixed(2), '', '', '', '', '', '', '']);
+        runs.push([String(i), '  event loop delay p99 / max ms; batches abandoned', `${e.loopP99Ms.toFixed(0)} / ${e.loopMaxMs.toFixed(0)}; ${e.abandoned}`, '', '', '', '', '', '', '']);
+        if (e.computed !== alignable.length) process.stderr.write(`warning: run ${i}, ${n} at once: the enricher aligned ${e.computed} pairs, the baseline ${alignable.length}\n`);
+      }
       if (rest) runs.push([String(i), 'enricher, taxonomy + neighbours only', rest.secs.toFixed(2), '-', fmt(rows / rest.secs), fmt(rawRecords / rest.secs), '0', rest.cpu.toFixed(2), '-', '']);
-      if (e!.computed !== alignable.length) process.stderr.write(`warning: run ${i}: the enricher aligned ${e!.computed} pairs, the baseline ${alignable.length}\n`);
     }
     console.log(`\n${table(runs)}`);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!.toFixed(2);
-    console.log(`\nenricher pairs/s ÷ alignment module pairs/s: median ${median(ratios)} wall-clock, ${median(cpuRatios)} per CPU second of this process, over ${ratios.length} run(s) (target ≥ 0.80)`);
+    for (const [n, r] of ratios) {
+      console.log(`\nenricher (${n} partition(s) at once) pairs/s ÷ alignment module pairs/s: median ${median(r.wall)} wall-clock, ${median(r.cpu)} per CPU second of this process, over ${r.wall.length} run(s) (target ≥ 0.80)`);
+    }
     const nullRows: string[][] = [['family', 'reason', 'rows']];
     for (const [k, v] of [...lastNulls].sort()) {
       const labels = Object.fromEntries(k.split(',').map((kv) => kv.split('=') as [string, string]));
@@ -262,8 +276,9 @@ const program = benchProgram('enricher', "the feature enricher's pairs/s and pre
   .option('--repeat <n>', 'baseline and enricher runs, in alternating order', positiveInt, 1)
   .option('--threads <n>', 'alignment worker threads on both sides (default PROTEA_ENRICH_THREADS: cores - 1, at least 1)', positiveInt)
   .option('--micro-batch <n>', "the enricher's records per micro-batch (default: the stage's own, 256)", positiveInt)
+  .option('--at-once <list>', 'partitions whose batches the enricher handles at once, comma-separated: one enricher run per value and repeat (default PROTEA_ENRICH_PARTITIONS_AT_ONCE)', (raw: string) => raw.split(',').map((x) => positiveInt(x.trim())))
   .option('--split', 'also time the enricher without the alignment family (what the stage costs besides aligning)')
   .option('--timeout <s>', 'seconds to wait for each step', positiveInt, 1800)
   .option('--keep', 'keep the database and topics for inspection');
 
-benchMain<Options>(import.meta.url, program, (o) => run({ ...o, timeout: o.timeout * 1000 }));
+benchMain<Omit<Options, 'atOnce'> & { atOnce?: number[] }>(import.meta.url, program, (o) => run({ ...o, atOnce: o.atOnce ?? [config().enrichPartitionsAtOnce], timeout: o.timeout * 1000 }));

@@ -123,9 +123,11 @@ export class TopicConsumer<T> {
    * group offsets advance after the handler resolves (at-least-once); sinks
    * turn it off and keep offsets in PostgreSQL instead.
    */
-  async run(handler: (records: IncomingRecord<T>[], ctx: BatchContext) => Promise<void>, opts: { autoCommit?: boolean } = {}): Promise<void> {
+  async run(handler: (records: IncomingRecord<T>[], ctx: BatchContext) => Promise<void>, opts: { autoCommit?: boolean; partitionsAtOnce?: number } = {}): Promise<void> {
     await this.consumer.run({
       autoCommit: opts.autoCommit ?? true,
+      // batches of different partitions handled at once (each partition stays in order)
+      partitionsConsumedConcurrently: opts.partitionsAtOnce ?? 1,
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale }: EachBatchPayload) => {
         if (batch.messages.length === 0) return;

@@ -89,6 +89,8 @@ export interface ProcessorOptions<TIn> extends StageOptions {
   provenance?: (value: TIn) => Provenance;
   /** where a new consumer group starts (default true: the beginning) */
   fromBeginning?: boolean;
+  /** batches of different partitions transformed at once (default 1; see StageRuntimeOptions) */
+  partitionsAtOnce?: number;
 }
 
 export interface ProcessorStats {

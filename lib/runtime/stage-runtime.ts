@@ -78,6 +78,13 @@ export interface StageRuntimeOptions<T> extends StageOptions {
   fromBeginning?: boolean;
   /** commit resolved offsets to Kafka after each batch (processors) or never (sinks keep them in PostgreSQL) */
   autoCommit: boolean;
+  /**
+   * batches of different partitions handled at once (default 1). A stage whose
+   * batch alternates between its own CPU work and a pool's (the enricher's
+   * alignment threads) keeps both busy with 2: one partition's batch encodes
+   * and sends while the next one's aligns. Each partition stays in order.
+   */
+  partitionsAtOnce?: number;
   /** what a batch whose retries ran out does: stop the stage, or go back to the client for a later refetch */
   onExhausted: 'fail' | 'redeliver';
   /** the stage's resources (a pool, a model session, an index): opened before joining, closed after leaving */
@@ -180,7 +187,7 @@ export class StageRuntime<T> {
       await this.producer.connect();
       await this.consumer.connect(this.opts.topics, this.opts.fromBeginning ?? true);
       if (this.opts.handleSignals ?? true) this.installSignalHandlers();
-      await this.consumer.run((records, ctx) => this.runBatch(records, ctx), { autoCommit: this.opts.autoCommit });
+      await this.consumer.run((records, ctx) => this.runBatch(records, ctx), { autoCommit: this.opts.autoCommit, partitionsAtOnce: this.opts.partitionsAtOnce ?? 1 });
     } catch (err) {
       await this.stop('start failed').catch(() => undefined);
       throw classify(err, { component: 'kafka', topic: this.opts.topics.join(',') });

@@ -140,10 +140,19 @@ export class AlignmentPool {
     return (await Promise.all(chunks)).flatMap((r) => (r as { hits: (BestHit | null)[][] }).hits);
   }
 
-  async close(): Promise<void> {
+  /**
+   * Rejects the queued tasks, lets each worker finish the chunk it is on (at
+   * most `drainMs`), then stops the workers. A worker terminated inside a
+   * native alignment call aborts the whole process (the binding cannot hand
+   * its result to a dying isolate), so a stage that stops mid-batch waits for
+   * the chunk instead; a chunk is at most 256 pairs.
+   */
+  async close(drainMs = 30_000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const task of this.queue.splice(0)) task.pending.reject(new ProteaError('ALIGNMENT_FAILED', 'alignment pool closed'));
+    const deadline = Date.now() + drainMs;
+    while (this.slots.some((s) => s.pending.size > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 

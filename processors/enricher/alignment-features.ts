@@ -72,6 +72,8 @@ export interface PairAlignerStats {
 /** Aligns pairs on a pool, once per pair of MD5s, with a bounded LRU cache. */
 export class PairAligner {
   private readonly cache = new Map<string, PairOutcome>();
+  /** pairs being aligned for another call (batches of two partitions at once): awaited, not aligned twice */
+  private readonly pending = new Map<string, Promise<PairOutcome>>();
   readonly stats: PairAlignerStats = { computed: 0, cached: 0 };
 
   constructor(
@@ -79,16 +81,25 @@ export class PairAligner {
     private readonly opts: { maxCells: number; cacheSize: number },
   ) {}
 
-  /** One outcome per pair, in order; every distinct pair not cached is aligned once (both modes). */
-  async align(pairs: readonly { query: SequenceRef; ref: SequenceRef }[]): Promise<PairOutcome[]> {
+  /**
+   * One outcome per pair, in order; every distinct pair not cached is aligned
+   * once (both modes). `tally`, when given, counts this call's pairs alone
+   * (calls run at once: a difference of `stats` would count the other's too).
+   */
+  async align(pairs: readonly { query: SequenceRef; ref: SequenceRef }[], tally?: PairAlignerStats): Promise<PairOutcome[]> {
+    const count = (what: keyof PairAlignerStats, n: number) => {
+      this.stats[what] += n;
+      if (tally) tally[what] += n;
+    };
     const out: (PairOutcome | undefined)[] = new Array(pairs.length);
     const todo = new Map<string, { query: string; ref: string; at: number[] }>();
+    const elsewhere: { at: number; outcome: Promise<PairOutcome> }[] = [];
     pairs.forEach((p, i) => {
       const key = `${p.query.md5}|${p.ref.md5}`;
       // a pair asked twice in one call: normalised, looked up and aligned once
-      const pending = todo.get(key);
-      if (pending) {
-        pending.at.push(i);
+      const mine = todo.get(key);
+      if (mine) {
+        mine.at.push(i);
         return;
       }
       const hit = this.cache.get(key);
@@ -96,8 +107,14 @@ export class PairAligner {
         // refresh its place: Map iteration order is the LRU order
         this.cache.delete(key);
         this.cache.set(key, hit);
-        this.stats.cached++;
+        count('cached', 1);
         out[i] = hit;
+        return;
+      }
+      const theirs = this.pending.get(key);
+      if (theirs) {
+        count('cached', 1);
+        elsewhere.push({ at: i, outcome: theirs });
         return;
       }
       const q = normalizeSequence(p.query.sequence);
@@ -111,14 +128,26 @@ export class PairAligner {
     });
     if (todo.size > 0) {
       const list = [...todo.values()];
-      const [sw, nw] = await Promise.all([this.pool.alignPairs(list, 'local'), this.pool.alignPairs(list, 'global')]);
-      this.stats.computed += list.length;
-      [...todo.keys()].forEach((key, j) => {
-        const outcome: PairOutcome = { features: alignmentFeatures(sw[j]!, nw[j]!), missing: null };
-        this.remember(key, outcome);
-        for (const i of list[j]!.at) out[i] = outcome;
+      const keys = [...todo.keys()];
+      const outcomes = Promise.all([this.pool.alignPairs(list, 'local'), this.pool.alignPairs(list, 'global')]).then(([sw, nw]) =>
+        list.map((_, j): PairOutcome => ({ features: alignmentFeatures(sw[j]!, nw[j]!), missing: null })));
+      keys.forEach((key, j) => {
+        const one = outcomes.then((o) => o[j]!);
+        one.catch(() => undefined); // reported by the await below; a call waiting on it gets it too
+        this.pending.set(key, one);
       });
+      try {
+        const done = await outcomes;
+        count('computed', list.length);
+        keys.forEach((key, j) => {
+          this.remember(key, done[j]!);
+          for (const i of list[j]!.at) out[i] = done[j]!;
+        });
+      } finally {
+        for (const key of keys) this.pending.delete(key);
+      }
     }
+    for (const e of elsewhere) out[e.at] = await e.outcome;
     return out as PairOutcome[];
   }
 

@@ -25,7 +25,7 @@ import { KEYS, topicName } from '../../topics/catalogue.js';
 import { AlignmentPool, alignmentThreads } from '../alignment/index.js';
 import { featuresOf, type FeatureFamily } from '../predictor/params.js';
 import { runProcessor, type DecodedRecord, type ProcessorHandle, type ProcessorOptions, type TransformResult } from '../runner.js';
-import { PairAligner, type AlignmentMissing, type PairOutcome, type SequenceRef } from './alignment-features.js';
+import { PairAligner, type AlignmentMissing, type PairAlignerStats, type PairOutcome, type SequenceRef } from './alignment-features.js';
 import { enrichTerms } from './features.js';
 import type { AnnotationSetStatistics } from './neighbour-statistics.js';
 
@@ -145,15 +145,15 @@ export class Enricher {
         return at;
       });
     });
-    const before = { ...this.aligner.stats };
+    const tally: PairAlignerStats = { computed: 0, cached: 0 };
     // lineages and annotation-set usage are read while the workers align
     const [aligned, usages] = await Promise.all([
-      pairs.length > 0 ? this.aligner.align(pairs) : Promise.resolve([] as PairOutcome[]),
+      pairs.length > 0 ? this.aligner.align(pairs, tally) : Promise.resolve([] as PairOutcome[]),
       Promise.all(work.map((w) => (wants(w, 'neighbours') ? this.usageOf(w.ctx) : null))),
       this.lineagesOf(taxa),
     ]);
-    enricherAlignmentPairsTotal.inc({ source: 'computed' }, this.aligner.stats.computed - before.computed);
-    enricherAlignmentPairsTotal.inc({ source: 'cached' }, this.aligner.stats.cached - before.cached);
+    enricherAlignmentPairsTotal.inc({ source: 'computed' }, tally.computed);
+    enricherAlignmentPairsTotal.inc({ source: 'cached' }, tally.cached);
     signal?.throwIfAborted();
 
     work.forEach((w, wi) => {
@@ -196,6 +196,7 @@ export async function runEnricher(opts: EnricherOptions = {}): Promise<Processor
     groupId: opts.groupId ?? `${namespace}.${ENRICHER_STAGE}`,
     // one look-up and one alignment round per micro-batch; a record holds up to 2,000 terms (TERMS_PER_PART)
     microBatch: opts.microBatch ?? { maxRecords: 256 },
+    partitionsAtOnce: Math.max(1, opts.partitionsAtOnce ?? config().enrichPartitionsAtOnce),
     provenance: (v) => ({ jobId: v.job_id }),
     async open() {
       db = await createQueryPool(dbUrl ?? config().dbUrl, { maximumPoolSize: 3 });

@@ -53,6 +53,25 @@ t.test('alignment features equal parasail\'s values for every reference pair; an
   t.same(aligner.stats, { computed: aligned, cached: 3 }, 'asked again: from the cache');
 });
 
+t.test('two calls at once (batches of two partitions) align a pair they share once, and both get its features', async (t) => {
+  const pool = new AlignmentPool({ threads: 1 });
+  t.teardown(() => pool.close());
+  const aligner = new PairAligner(pool, { maxCells: 25_000_000, cacheSize: 100 });
+  const usable = fixture.pairs.filter((p) => p.query.length > 0 && p.ref.length > 0 && p.query.length * p.ref.length <= 25_000_000).slice(0, 4);
+  t.ok(usable.length >= 3, 'at least 3 alignable reference pairs');
+  const pairs = usable.map((p, i) => ({ query: { md5: `q${i}`, sequence: p.query }, ref: { md5: `r${i}`, sequence: p.ref } }));
+  // the first call holds pairs 0..n-2; the second, started before the first ends, pairs 1..n-1
+  const tallyA = { computed: 0, cached: 0 };
+  const tallyB = { computed: 0, cached: 0 };
+  const [a, b] = await Promise.all([aligner.align(pairs.slice(0, -1), tallyA), aligner.align(pairs.slice(1), tallyB)]);
+  t.equal(aligner.stats.computed, pairs.length, 'every distinct pair aligned once');
+  t.equal(aligner.stats.cached, pairs.length - 2, 'the shared pairs were taken from the call aligning them');
+  t.same([tallyA, tallyB], [{ computed: pairs.length - 1, cached: 0 }, { computed: 1, cached: pairs.length - 2 }], "each call's tally counts its own pairs only (the stage's metrics add them up)");
+  for (let i = 1; i < pairs.length - 1; i++) t.same(b[i - 1], a[i], `shared pair ${i}: the same features in both calls`);
+  const nw = usable[pairs.length - 1]!.global;
+  t.equal(b[pairs.length - 2]!.features.alignment_score_nw, nw.score, "the second call's own pair: parasail's global score");
+});
+
 t.test('a pair above the size limit is not aligned: null alignment features, lengths set, reason too_large', async (t) => {
   const pool = new AlignmentPool({ threads: 1 });
   t.teardown(() => pool.close());
