@@ -3,7 +3,7 @@
 // on a generated Swiss-Prot-like FASTA (bench/generate.ts).
 //
 //   npx tsc -p . && node dist/bench/ingest-fasta.js [--sequences N] [--mode pipeline|staged]
-//     [--in-process] [--gzip] [--seed S] [--batch N] [--max-records N] [--cpu-prof DIR] [--keep]
+//     [--in-process] [--gzip] [--seed S] [--batch N] [--max-records N] [--cpu-prof DIR] [--keep] [--no-direct]
 //
 // Fresh topic namespace and fresh (migrated) database per run, both dropped at
 // the end (--keep leaves them and the generated files). Stages run as child
@@ -22,6 +22,13 @@
 //   producer (to the log end), then dedup (from its group join to its
 //   committed offsets at the log end), then the two sinks (from their join to
 //   the expected rows). Says what each stage can do when it has the machine.
+//
+// Before either, the same file is loaded directly (bench/direct-load.ts: one
+// process, no Kafka, the reader, dedup transform and sink transactions of the
+// pipeline) into a second fresh database: the ceiling the pipeline's rate is
+// divided by (issue 13: pipeline >= 0.5x direct). Both databases must end with
+// the same sequence, protein and job-progress content (checksums compared);
+// --no-direct skips it.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,7 +36,7 @@ import { fastaRun } from '../topics/ingest-runs.js';
 import { createKafkaClient } from '../lib/kafka-client.js';
 import { runDedup } from '../processors/dedup/processor.js';
 import type { ProcessorHandle } from '../processors/runner.js';
-import { proteinsSink } from '../sinks/proteins.js';
+import { PROTEIN_DATA_COLUMNS, proteinsSink } from '../sinks/proteins.js';
 import { runSink, type SinkRunner } from '../sinks/runner.js';
 import { sequencesSink } from '../sinks/sequences.js';
 import { produce } from '../topics/produce.js';
@@ -43,10 +50,14 @@ import {
 import { benchMain } from './cli.js';
 import { applyExperiments, childImportArgs } from './experiments.js';
 import { generateFasta, type FastaManifest } from './generate.js';
+import { directLoad, type DirectLoadReport } from './direct-load.js';
+import { createCopyPool } from '../lib/db.js';
 
 const TARGET = 30_000;
+/** issue 13: the pipeline's rate over the direct load's */
+const DIRECT_RATIO_TARGET = 0.5;
 
-type Options = PipelineBenchOptions;
+type Options = PipelineBenchOptions & { direct: boolean };
 
 interface Stages {
   /** records the dedup stage has consumed and committed */
@@ -162,6 +173,95 @@ function rate(n: number, ms: number | undefined): string {
   return ms === undefined || ms <= 0 ? '-' : fmt((n * 1000) / ms);
 }
 
+/** The direct load's outcome, with its database kept for the comparison at the end. */
+interface DirectRun {
+  report: DirectLoadReport;
+  cpu: ReturnType<typeof cpuDelta>;
+  /** the machine line taken before it ran (its own load shows in the later one) */
+  machine: string;
+  db: FreshDatabase;
+  counter: RowCounter;
+}
+
+/** Loads the file into a fresh database with directLoad(), metering this process and the database's backends. */
+async function runDirect(file: string): Promise<DirectRun> {
+  const machine = machineLine();
+  const db = await freshDatabase();
+  const counter = new RowCounter(db.url);
+  const pool = createCopyPool(db.url, 1);
+  try {
+    const client = await pool.connect();
+    try {
+      // no children: this process does all the work; the backends are the loader's connection and the counter's
+      const meter = new CpuMeter(() => [], () => counter.backendPids());
+      const cpu0 = await meter.snapshot();
+      process.stderr.write('direct load (no Kafka) ...\n');
+      const report = await directLoad(file, client);
+      const cpu1 = await meter.snapshot();
+      return { report, cpu: cpuDelta(cpu0, cpu1), machine, db, counter };
+    } finally {
+      client.release();
+    }
+  } catch (err) {
+    await counter.close().catch(() => undefined);
+    await db.drop().catch(() => undefined);
+    throw err;
+  } finally {
+    await pool.end();
+  }
+}
+
+/** What a load wrote, by content: counts and order-independent checksums of the columns the sinks fill. */
+interface Content {
+  sequences: number;
+  sequences_md5: string | null;
+  proteins: number;
+  linked: number;
+  proteins_md5: string | null;
+  items: number;
+  items_md5: string | null;
+  progress: number;
+}
+
+/**
+ * Row ids, timestamps and job ids differ between two loads by design; the
+ * rest must not: each protein is compared with its data columns and the hash
+ * of the sequence it links to, each progress item by its text (file and line).
+ */
+async function contentOf(counter: RowCounter): Promise<Content> {
+  const protein = ['accession', ...PROTEIN_DATA_COLUMNS].map((c) => `p.${c}`).join(', ');
+  const [row] = await counter.query<Content>(`
+    SELECT (SELECT count(*) FROM sequence)::int AS sequences,
+           (SELECT md5(string_agg(md5(row(sequence_hash, sequence, length)::text), '' ORDER BY sequence_hash)) FROM sequence) AS sequences_md5,
+           (SELECT count(*) FROM protein)::int AS proteins,
+           (SELECT count(*) FROM protein WHERE sequence_id IS NOT NULL)::int AS linked,
+           (SELECT md5(string_agg(md5(row(${protein}, s.sequence_hash)::text), '' ORDER BY p.accession))
+              FROM protein p LEFT JOIN sequence s ON s.id = p.sequence_id) AS proteins_md5,
+           (SELECT count(*) FROM job_progress_item)::int AS items,
+           (SELECT md5(string_agg(item, E'\n' ORDER BY item)) FROM job_progress_item) AS items_md5,
+           (SELECT coalesce(sum(progress_current), 0) FROM job)::int AS progress`);
+  return row!;
+}
+
+async function proteinWrites(counter: RowCounter): Promise<string> {
+  const [tup] = await counter.query<{ ins: string; upd: string; hot: string }>(`SELECT n_tup_ins AS ins, n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE relname = 'protein'`);
+  return tup ? `${fmt(Number(tup.ins))} inserted, ${fmt(Number(tup.upd))} updated afterwards (${fmt(Number(tup.hot))} HOT)` : '?';
+}
+
+function printDirect(d: DirectRun): void {
+  const r = d.report;
+  const cpuOf = (name: string) => d.cpu.rows.find(([k]) => k === name)?.[1] ?? 0;
+  const own = cpuOf('bench process') + cpuOf('postgresql: backends of the bench database');
+  process.stdout.write(`\n-- direct load: the ceiling (bench/direct-load.ts: one process, no Kafka, the sinks' transactions) --\n`);
+  process.stdout.write(`machine before it: ${d.machine}\n`);
+  process.stdout.write(
+    `${fmt(r.entries)} entries (${r.rejected} rejected) -> ${fmt(r.sequenceRecords)} sequence + ${fmt(r.proteinRecords)} protein records in ${fmt(r.transactions)} transactions; ` +
+      `${fmt(r.ms / 1000, 2)} s from opening the file to the last commit -> ${fmt((r.entries * 1000) / r.ms)} sequences/s\n`,
+  );
+  printCpu(d.cpu);
+  process.stdout.write(`direct load CPU per FASTA entry: ${fmt((own * 1e6) / Math.max(1, r.entries))} µs (this process + the database's backends), ${fmt((d.cpu.machineBusy * 1e6) / Math.max(1, r.entries))} µs of the whole machine's busy time (other sessions included)\n`);
+}
+
 async function run(o: Options): Promise<void> {
   applyExperiments(o.experiments);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'protea-bench-fasta-'));
@@ -170,7 +270,18 @@ async function run(o: Options): Promise<void> {
   const tg = Date.now();
   const { manifest } = await generateFasta(file, { sequences: o.sequences, seed: o.seed, gzip: o.gzip });
   process.stderr.write(`  ${fmt(manifest.bytes / 2 ** 20, 1)} MiB of FASTA in ${((Date.now() - tg) / 1000).toFixed(1)} s\n`);
-  const ns = await freshNamespace();
+  // first, while nothing else of this benchmark runs
+  const direct = o.direct ? await runDirect(file) : undefined;
+  const dropDirect = async () => {
+    await direct?.counter.close().catch(() => undefined);
+    if (!direct) return;
+    if (o.keep) process.stderr.write(`kept: direct-load database ${direct.db.name}\n`);
+    else await direct.db.drop().catch((e: unknown) => process.stderr.write(`drop database: ${String(e)}\n`));
+  };
+  const ns = await freshNamespace().catch(async (err: unknown) => {
+    await dropDirect();
+    throw err;
+  });
   const db = await freshDatabase();
   const counter = new RowCounter(db.url);
   const admin = createKafkaClient().admin();
@@ -180,6 +291,7 @@ async function run(o: Options): Promise<void> {
     await stages?.stop().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
     await counter.close().catch(() => undefined);
+    await dropDirect();
     if (!o.keep) {
       await db.drop().catch((e: unknown) => process.stderr.write(`drop database: ${String(e)}\n`));
       await ns.drop().catch(() => undefined);
@@ -197,6 +309,9 @@ async function run(o: Options): Promise<void> {
     process.stdout.write(`\n== FASTA -> PostgreSQL, ${o.mode}, stages ${o.inProcess ? 'in one process' : 'as child processes'} ==\n`);
     process.stdout.write(`machine: ${machineLine()}\nnamespace ${ns.namespace}, database ${db.name}\n`);
     describeInput(manifest);
+    if (direct) printDirect(direct);
+    // the pipeline's rate, for the ratio to the direct load: end to end, or stage after stage when staged
+    let pipelineRate = 0;
     if (o.experiments.length > 0) process.stdout.write(`EXPERIMENT (bench/experiments.ts, not the project's code as it is): ${o.experiments.join(', ')}\n`);
     const produceOnce = () => produce(fastaRun(file, { source: 'uniprot' }), { producer, namespace: ns.namespace, progress: null, batchSize: o.batch });
     const topicEnd = async (topic: string) => (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
@@ -239,6 +354,8 @@ async function run(o: Options): Promise<void> {
       const total = marks.sinks!;
       const last = await progress.sinks();
       process.stdout.write(`\nrecords: ${fmt(report.sent)} FASTA entries sent (${report.rejected} rejected) -> ${fmt(last.sequenceMsgs)} sequence messages, ${fmt(last.proteinMsgs)} protein messages -> ${fmt(expect.sequences)} sequence rows + ${fmt(expect.proteins)} protein rows\n`);
+      pipelineRate = (report.sent * 1000) / total;
+      process.stdout.write(`\n-- pipeline --\n`);
       process.stdout.write(`end to end: ${fmt(total / 1000, 2)} s from the first record sent to the last row committed -> ${fmt((report.sent * 1000) / total)} sequences/s (FASTA entries/s; target ${fmt(TARGET)}: ${fmt((report.sent * 1000) / total / TARGET, 2)}x)\n\n`);
       process.stdout.write(
         `${table([
@@ -286,6 +403,7 @@ async function run(o: Options): Promise<void> {
       const last = await progress.sinks();
       split.push([`sinks: ${fmt(last.sequenceMsgs)} sequence + ${fmt(last.proteinMsgs)} protein messages (2 processes)`, fmt(sk.sinks! / 1000, 2), fmt(report.sent), rate(report.sent, sk.sinks)]);
       const serial = tp + d.dedup! + sk.sinks!;
+      pipelineRate = (report.sent * 1000) / serial;
       split.push(['one stage after the other', fmt(serial / 1000, 2), fmt(report.sent), rate(report.sent, serial)]);
       process.stdout.write(`\n${table(split)}\n\n`);
       for (const [name, delta] of cpuRows) {
@@ -294,11 +412,27 @@ async function run(o: Options): Promise<void> {
       }
       process.stdout.write(`PostgreSQL: ${fmt(commits)} sink transactions committed (~${fmt((last.sequenceMsgs + last.proteinMsgs) / Math.max(1, commits))} records each)\n`);
     }
-    const [seq, prot, linked] = await counter.counts(['sequence', 'protein', 'protein WHERE sequence_id IS NOT NULL']);
-    const ok = seq === expect.sequences && prot === expect.proteins && linked === expect.proteins;
-    const [tup] = await counter.query<{ ins: string; upd: string; hot: string }>(`SELECT n_tup_ins AS ins, n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE relname = 'protein'`);
-    if (tup) process.stdout.write(`protein rows: ${fmt(Number(tup.ins))} inserted, ${fmt(Number(tup.upd))} updated afterwards (${fmt(Number(tup.hot))} HOT): an update links a protein that landed before its sequence\n`);
+    const mine = await contentOf(counter);
+    const { sequences: seq, proteins: prot, linked } = mine;
+    let ok = seq === expect.sequences && prot === expect.proteins && linked === expect.proteins;
+    process.stdout.write(`protein rows: ${await proteinWrites(counter)}: an update links a protein that landed before its sequence\n`);
     process.stdout.write(`\ncheck: ${seq} sequence rows (expected ${expect.sequences}), ${prot} protein rows (expected ${expect.proteins}), ${linked} proteins linked to their sequence: ${ok ? 'OK' : 'MISMATCH'}\n`);
+    if (direct) {
+      const theirs = await contentOf(direct.counter);
+      const fields = Object.keys(mine) as (keyof Content)[];
+      const differ = fields.filter((k) => mine[k] !== theirs[k]);
+      const directRate = (direct.report.entries * 1000) / direct.report.ms;
+      const ratio = pipelineRate / directRate;
+      process.stdout.write(
+        `check: direct load and pipeline wrote the same rows (${fields.join(', ')}; direct protein rows ${await proteinWrites(direct.counter)}): ` +
+          `${differ.length === 0 ? 'OK' : `MISMATCH in ${differ.map((k) => `${k} (pipeline ${mine[k]}, direct ${theirs[k]})`).join(', ')}`}\n`,
+      );
+      ok &&= differ.length === 0;
+      process.stdout.write(
+        `\npipeline ${o.mode === 'staged' ? '(stage after stage) ' : ''}${fmt(pipelineRate)} sequences/s / direct load ${fmt(directRate)} sequences/s = ${fmt(ratio, 2)} ` +
+          `(target >= ${DIRECT_RATIO_TARGET}: ${ratio >= DIRECT_RATIO_TARGET ? 'met' : 'not met'})\n`,
+      );
+    }
     await producer.disconnect();
     if (!ok) process.exitCode = 1;
   } finally {
@@ -314,6 +448,7 @@ function describeInput(m: FastaManifest): void {
   );
 }
 
-const program = pipelineBenchProgram('ingest-fasta', 'FASTA -> PostgreSQL end to end (dedup, sequences and proteins sinks): sequences per second');
+const program = pipelineBenchProgram('ingest-fasta', 'FASTA -> PostgreSQL end to end (dedup, sequences and proteins sinks): sequences per second')
+  .option('--no-direct', 'skip the direct load (one process, no Kafka) the pipeline is compared with');
 
-benchMain(import.meta.url, program, (opts: Record<string, unknown>) => run(pipelineBenchOptions(opts)));
+benchMain(import.meta.url, program, (opts: Record<string, unknown>) => run({ ...pipelineBenchOptions(opts), direct: opts.direct !== false }));

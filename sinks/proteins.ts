@@ -13,7 +13,8 @@ import { PROTEIN_SEQUENCE_LINK_LOCK } from './sequences.js';
 
 const MD5 = /^[0-9a-f]{32}$/;
 
-const DATA_COLUMNS = [
+/** the protein columns the sink writes from a record (accession, the key, aside) */
+export const PROTEIN_DATA_COLUMNS = [
   'canonical_accession', 'is_canonical', 'isoform_index', 'entry_name', 'reviewed', 'taxonomy_id', 'organism',
   'gene_name', 'protein_existence', 'sequence_version', 'length', 'sequence_md5',
 ] as const;
@@ -27,7 +28,7 @@ export const proteinsSink: SinkMapping<ProteinRecord> = {
               reviewed boolean, taxonomy_id integer, organism text, gene_name text, protein_existence smallint,
               sequence_version integer, length integer, sequence_md5 char(32), job_id uuid, progress_item text`,
   },
-  columns: ['accession', ...DATA_COLUMNS, 'job_id', 'progress_item'],
+  columns: ['accession', ...PROTEIN_DATA_COLUMNS, 'job_id', 'progress_item'],
   toRow(r) {
     if (!MD5.test(r.sequence_md5)) throw new ProteaError('SINK_WRITE_FAILED', `sequence_md5 ${JSON.stringify(r.sequence_md5)} is not 32 lower-case hex digits`, { field: 'sequence_md5' });
     return [
