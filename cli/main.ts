@@ -1,4 +1,8 @@
 // The `protea` command: one program, a sub-command per concern.
+// The command modules import statically only what defines a command (name,
+// options, help); each action imports what it runs with `await import()`, so
+// a process starts without onnxruntime, faiss, arrow or fastify unless its
+// command needs them (stage processes and tests start the CLI often).
 import { Command, CommanderError } from 'commander';
 import { ProteaError, classify } from '../lib/errors.js';
 import { registerApi } from './commands/api.js';

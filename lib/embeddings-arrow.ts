@@ -31,7 +31,8 @@ import { ProteaError } from './errors.js';
 import type { ExportRow, RowsPer } from './queries/embedding-export.js';
 
 export const CREATED_BY = 'protea-stream';
-export const DEFAULT_BATCH_ROWS = 8192;
+import { DEFAULT_BATCH_ROWS } from './export-options.js';
+export { DEFAULT_BATCH_ROWS };
 
 /** What the schema metadata says about the vectors. */
 export interface EmbeddingsFileMeta {

@@ -11,6 +11,7 @@
 // - tsv: a header and one line per row (EXPORT_COLUMNS); an empty field is NULL.
 // - gaf: GAF 2.2 (http://geneontology.org/docs/go-annotation-file-gaf-format-2.2/),
 //   one line per (protein, term, qualifier) transferred: see gafLine.
+import type { CafaHeader } from './export-options.js';
 import { FEATURE_COLUMNS, type FeatureColumn } from './queries/prediction-export.js';
 
 /** A row of the row-level exports (tsv, arrow): one go_prediction row, or a term added by propagation. */
@@ -58,13 +59,7 @@ export function columnValue(r: ExportRecord, name: string): string | number | bo
 
 // ---------------------------------------------------------------- cafa
 
-export interface CafaHeader {
-  author: string;
-  model: number;
-  keywords: string;
-}
-
-export const DEFAULT_CAFA_HEADER: Readonly<CafaHeader> = Object.freeze({ author: 'PROTEA', model: 1, keywords: 'machine learning, homolog.' });
+export { DEFAULT_CAFA_HEADER, type CafaHeader } from './export-options.js';
 
 export function cafaHeader(h: CafaHeader): string {
   return `AUTHOR\t${h.author}\nMODEL\t${h.model}\nKEYWORDS\t${h.keywords}\n`;
@@ -112,15 +107,7 @@ export function tsvLine(r: ExportRecord): string {
 /** The relation written when the reference annotation had none (GAF 2.1 rows may leave it empty). */
 export const DEFAULT_QUALIFIER: Readonly<Record<string, string>> = Object.freeze({ F: 'enables', P: 'involved_in', C: 'located_in' });
 
-/**
- * The DB:Reference column's default. No GO_REF describes embedding-based
- * transfer; GO_REF:0000104 ("Electronic Gene Ontology annotations created by
- * transferring manual GO annotations between related proteins based on shared
- * sequence features") is the closest description of what the rows are. It is
- * registered for UniProt's method: a group submitting annotations gives its
- * own reference with --gaf-reference.
- */
-export const DEFAULT_GAF_REFERENCE = 'GO_REF:0000104';
+export { DEFAULT_GAF_REFERENCE } from './export-options.js';
 
 export interface GafOptions {
   /** column 6 */

@@ -33,8 +33,8 @@ import { ancestorsFrom, groupTerms, propagateTerms, selectTerms, type AncestorsO
 import { FEATURE_COLUMNS, loadExportOntology, streamFullRows, streamScoreRows, type FeatureColumn, type FullRow } from './queries/prediction-export.js';
 import { resolvePredictionSet, type PredictionSetRow } from './queries/prediction-sets.js';
 
-export const EXPORT_FORMATS = ['cafa', 'tsv', 'arrow', 'gaf'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+import { EXPORT_FORMATS, type ExportFormat } from './export-options.js';
+export { EXPORT_FORMATS, type ExportFormat };
 
 export interface ExportPredictionsOptions {
   /** prediction set id, or the name of exactly one set */

@@ -13,36 +13,27 @@
 // first, so a test can tell its own kills from the process's.
 // test/faults/sink-crash-restart.test.ts uses it (through `protea pipeline
 // --stage sink:sequences`); nothing else should.
+//
+// Each stage's module is imported when the stage starts, not with this list: a
+// process running one stage (`--stage sink:sequences`) loads that stage's code
+// only, not the embedder's onnxruntime or the predictor's faiss.
 import { writeSync } from 'node:fs';
 import { ProteaError } from '../lib/errors.js';
 import type { StopResult } from '../lib/runtime/stage-runtime.js';
-import { runDedup } from '../processors/dedup/processor.js';
-import { runEmbedder } from '../processors/embedder/processor.js';
-import { runEnricher } from '../processors/enricher/processor.js';
-import { runPredictor } from '../processors/predictor/processor.js';
-import { annotationsSink } from '../sinks/annotations.js';
-import { embeddingsSink } from '../sinks/embeddings.js';
-import { jobsSink } from '../sinks/jobs.js';
-import { ontologySink } from '../sinks/ontology.js';
-import { predictionsSink } from '../sinks/predictions.js';
-import { proteinsSink } from '../sinks/proteins.js';
-import { querySetsSink } from '../sinks/query-sets.js';
-import { runSink, type FaultHook, type FaultPoint, type SinkMapping } from '../sinks/runner.js';
-import { sequencesSink } from '../sinks/sequences.js';
-import { taxonomySink } from '../sinks/taxonomy.js';
+import type { FaultHook, FaultPoint, SinkMapping } from '../sinks/runner.js';
 import { mulberry32 } from '../lib/seeded-random.js';
 
-/** Every sink, by name. */
-export const SINKS: Readonly<Record<string, SinkMapping<never>>> = {
-  sequences: sequencesSink as SinkMapping<never>,
-  proteins: proteinsSink as SinkMapping<never>,
-  jobs: jobsSink as SinkMapping<never>,
-  ontology: ontologySink as SinkMapping<never>,
-  taxonomy: taxonomySink as SinkMapping<never>,
-  query_sets: querySetsSink as SinkMapping<never>,
-  annotations: annotationsSink as SinkMapping<never>,
-  embeddings: embeddingsSink as SinkMapping<never>,
-  predictions: predictionsSink as SinkMapping<never>,
+/** Every sink, by name: each loads its mapping when started. */
+export const SINKS: Readonly<Record<string, () => Promise<SinkMapping<never>>>> = {
+  sequences: async () => (await import('../sinks/sequences.js')).sequencesSink as SinkMapping<never>,
+  proteins: async () => (await import('../sinks/proteins.js')).proteinsSink as SinkMapping<never>,
+  jobs: async () => (await import('../sinks/jobs.js')).jobsSink as SinkMapping<never>,
+  ontology: async () => (await import('../sinks/ontology.js')).ontologySink as SinkMapping<never>,
+  taxonomy: async () => (await import('../sinks/taxonomy.js')).taxonomySink as SinkMapping<never>,
+  query_sets: async () => (await import('../sinks/query-sets.js')).querySetsSink as SinkMapping<never>,
+  annotations: async () => (await import('../sinks/annotations.js')).annotationsSink as SinkMapping<never>,
+  embeddings: async () => (await import('../sinks/embeddings.js')).embeddingsSink as SinkMapping<never>,
+  predictions: async () => (await import('../sinks/predictions.js')).predictionsSink as SinkMapping<never>,
 };
 
 /** How a stage is started; unset options take the stage's defaults. */
@@ -78,11 +69,12 @@ export interface StageDefinition {
 
 const defined = <T>(o: T): Partial<T> => Object.fromEntries(Object.entries(o as object).filter(([, v]) => v !== undefined)) as Partial<T>;
 
-function sinkStage(name: string, mapping: SinkMapping<never>): StageDefinition {
+function sinkStage(name: string, loadMapping: () => Promise<SinkMapping<never>>): StageDefinition {
   return {
     name: `sink:${name}`,
     kind: 'sink',
     async start(opts = {}) {
+      const [{ runSink }, mapping] = await Promise.all([import('../sinks/runner.js'), loadMapping()]);
       const runner = await runSink(mapping, defined({ ...opts }));
       return { name: `sink:${name}`, groupId: runner.groupId, stop: (reason) => runner.stop(reason), done: runner.done };
     },
@@ -96,6 +88,7 @@ export const STAGES: readonly StageDefinition[] = [
     kind: 'processor',
     async start(opts = {}) {
       const { dbUrl: _d, maxRecords: _m, fault: _f, ...rest } = opts;
+      const { runDedup } = await import('../processors/dedup/processor.js');
       const h = await runDedup({ handleSignals: false, ...defined(rest) });
       return { name: 'dedup', groupId: h.groupId, stop: (reason) => h.stop(reason), done: h.done };
     },
@@ -105,6 +98,7 @@ export const STAGES: readonly StageDefinition[] = [
     kind: 'processor',
     async start(opts = {}) {
       const { maxRecords: _m, fault: _f, ...rest } = opts;
+      const { runEmbedder } = await import('../processors/embedder/processor.js');
       const h = await runEmbedder({ handleSignals: false, ...defined(rest) });
       return { name: 'embedder', groupId: h.groupId, stop: (reason) => h.stop(reason), done: h.done };
     },
@@ -114,6 +108,7 @@ export const STAGES: readonly StageDefinition[] = [
     kind: 'processor',
     async start(opts = {}) {
       const { maxRecords: _m, fault: _f, ...rest } = opts;
+      const { runPredictor } = await import('../processors/predictor/processor.js');
       const h = await runPredictor({ handleSignals: false, ...defined(rest) });
       return { name: 'predictor', groupId: h.groupId, stop: (reason) => h.stop(reason), done: h.done };
     },
@@ -123,11 +118,12 @@ export const STAGES: readonly StageDefinition[] = [
     kind: 'processor',
     async start(opts = {}) {
       const { maxRecords: _m, fault: _f, ...rest } = opts;
+      const { runEnricher } = await import('../processors/enricher/processor.js');
       const h = await runEnricher({ handleSignals: false, ...defined(rest) });
       return { name: 'enricher', groupId: h.groupId, stop: (reason) => h.stop(reason), done: h.done };
     },
   },
-  ...Object.entries(SINKS).map(([name, mapping]) => sinkStage(name, mapping)),
+  ...Object.entries(SINKS).map(([name, load]) => sinkStage(name, load)),
 ];
 
 export function stageNames(): string[] {

@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import avro from 'avsc';
 import { PROJECT_ROOT } from '../lib/config.js';
 import { ProteaError } from '../lib/errors.js';
+import { GENERATED_FILE, SCHEMAS_DIR } from './paths.js';
 
 // ---------------------------------------------------------------------------
 // Avro schema JSON, as written in .avsc files (the subset of the spec we use:
@@ -85,8 +86,7 @@ export interface SchemaFile {
 // ---------------------------------------------------------------------------
 // Locations
 
-export const SCHEMAS_DIR = path.join(PROJECT_ROOT, 'schemas');
-export const GENERATED_FILE = path.join(SCHEMAS_DIR, 'generated', 'types.ts');
+export { GENERATED_FILE, SCHEMAS_DIR };
 
 export const GENERATED_HEADER = '// generated from schemas/*.avsc by schemas/codegen.ts — do not edit';
 

@@ -2,11 +2,8 @@
 // metrics) until SIGTERM/SIGINT, which close the server (in-flight requests
 // finish) and the database pool, and exit 0.
 import type { Command } from 'commander';
-import { buildApi } from '../../api/server.js';
 import { SETTINGS, config } from '../../lib/config.js';
-import { createQueryPool, redact } from '../../lib/db.js';
 import { ProteaError } from '../../lib/errors.js';
-import { logger } from '../../lib/log.js';
 
 /** How long in-flight requests get to finish after SIGTERM before the process exits 1 anyway. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -68,6 +65,7 @@ The database is PROTEA_DB_URL, writes go to the topics of PROTEA_TOPIC_NAMESPACE
       const cfg = config();
       const host = opts.host ?? cfg.apiHost;
       const port = opts.port === undefined ? cfg.apiPort : parsePort(opts.port);
+      const [{ buildApi }, { createQueryPool, redact }, { logger }] = await Promise.all([import('../../api/server.js'), import('../../lib/db.js'), import('../../lib/log.js')]);
       const log = logger('api');
       const db = await createQueryPool(cfg.dbUrl, { statementTimeoutMs: cfg.apiStatementTimeoutMs, resetOnRelease: false });
       const app = await buildApi({ db, logger: log });

@@ -1,9 +1,13 @@
 // protea db migrate | rollback | status
 import { type Command, InvalidArgumentError } from 'commander';
 import { config } from '../../lib/config.js';
-import { databaseName } from '../../lib/db.js';
 import { ProteaError } from '../../lib/errors.js';
-import { type MigrationStatus, migrate, rollback, status } from '../../lib/migrate.js';
+import type { MigrationStatus } from '../../lib/migrate.js';
+
+const dbModules = async () => {
+  const [{ databaseName }, { migrate, rollback, status }] = await Promise.all([import('../../lib/db.js'), import('../../lib/migrate.js')]);
+  return { databaseName, migrate, rollback, status };
+};
 
 function version(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a non-negative integer (a migration version).');
@@ -38,6 +42,7 @@ export function registerDb(program: Command): void {
     .description('apply the pending migrations in order, each in its own transaction (idempotent)')
     .option('--to <version>', 'stop after this version instead of the newest', version)
     .action(async (opts: { to?: number }) => {
+      const { databaseName, migrate } = await dbModules();
       const name = databaseName(config().dbUrl);
       const result = await migrate(config().dbUrl, { ...(opts.to !== undefined ? { to: opts.to } : {}), onStep: (line) => console.log(line) });
       console.log(result.applied.length === 0 ? `nothing to migrate: ${name} is at version ${result.version}` : `${name} is at version ${result.version} (${result.applied.length} applied)`);
@@ -48,6 +53,7 @@ export function registerDb(program: Command): void {
     .option('--steps <n>', 'how many migrations to revert', positive)
     .option('--to <version>', 'revert every migration above this version (0: all)', version)
     .action(async (opts: { steps?: number; to?: number }) => {
+      const { databaseName, rollback } = await dbModules();
       const name = databaseName(config().dbUrl);
       const result = await rollback(config().dbUrl, {
         ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
@@ -60,6 +66,7 @@ export function registerDb(program: Command): void {
   db.command('status')
     .description('list every migration with its state (applied or pending) and when it was applied; exit 1 on a missing or changed file')
     .action(async () => {
+      const { databaseName, status } = await dbModules();
       const rows = await status(config().dbUrl);
       console.log(formatMigrationStatus(rows));
       const applied = rows.filter((r) => r.applied);

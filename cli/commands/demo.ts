@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { config } from '../../lib/config.js';
-import { runDemo, type DemoEvent } from '../../lib/demo.js';
+import type { DemoEvent } from '../../lib/demo.js';
 import { ProteaError } from '../../lib/errors.js';
 
 /** Prints one event: steps and their lines on stdout, the jobs counter on stderr (it rewrites its line). */
@@ -35,6 +35,7 @@ export function registerDemo(program: Command): void {
       const timeoutSeconds = Number(opts.timeout);
       if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new ProteaError('USAGE', `--timeout ${opts.timeout}: expected a positive number of seconds`);
       const cfg = config();
+      const { runDemo } = await import('../../lib/demo.js');
       const r = await runDemo(cfg, { timeoutSeconds, outDir: path.resolve(opts.out ?? path.join(cfg.stateDir, 'demo-evaluation')), onEvent: printer() });
       console.log(`\ndone in ${r.seconds.toFixed(1)} s. Try: npx protea jobs; psql ${cfg.dbUrl}; npx protea stack down`);
     });

@@ -3,9 +3,7 @@
 // lib/embeddings-export.ts.
 import type { Command } from 'commander';
 import { ProteaError } from '../../lib/errors.js';
-import { exportEmbeddings } from '../../lib/embeddings-export.js';
-import { DEFAULT_BATCH_ROWS } from '../../lib/embeddings-arrow.js';
-import { ROWS_PER, type RowsPer } from '../../lib/queries/embedding-export.js';
+import { DEFAULT_BATCH_ROWS, ROWS_PER, type RowsPer } from '../../lib/export-options.js';
 
 interface ExportFlags {
   config: string;
@@ -31,6 +29,7 @@ export function registerEmbeddingsExport(embeddings: Command, options: { dbUrl?:
     .action(async (flags: ExportFlags) => {
       if (!(ROWS_PER as readonly string[]).includes(flags.per)) throw new ProteaError('USAGE', `--per ${flags.per}: expected ${ROWS_PER.join(' or ')}`, { field: '--per' });
       if (!/^[1-9]\d*$/.test(flags.batchRows)) throw new ProteaError('USAGE', `--batch-rows ${flags.batchRows}: expected a positive integer`, { field: '--batch-rows' });
+      const { exportEmbeddings } = await import('../../lib/embeddings-export.js');
       const r = await exportEmbeddings({ configId: flags.config, out: flags.out, per: flags.per as RowsPer, batchRows: Number(flags.batchRows), progress: flags.progress, ...(options.dbUrl ? { dbUrl: options.dbUrl } : {}) });
       const skipped = r.per === 'protein' && r.sequencesWithoutProtein > 0 ? `; ${r.sequencesWithoutProtein} sequences no protein names left out (--per sequence includes them)` : '';
       console.log(`wrote ${r.rows} rows (${r.per}, dim ${r.dim}, ${r.batches} batches, ${(r.bytes / 1e6).toFixed(1)} MB) to ${r.file} in ${r.seconds.toFixed(1)} s${skipped}`);

@@ -4,15 +4,19 @@
 // the replay is processors/embedder/replay.ts.
 import type { Command } from 'commander';
 import { config } from '../../lib/config.js';
-import { createQueryPool, withQueryPool } from '../../lib/db.js';
 import { ProteaError } from '../../lib/errors.js';
-import { createEmbeddingConfig, listEmbeddingConfigs, requireEmbeddingConfig, setEmbeddingConfigActive, type EmbeddingConfigRow } from '../../lib/queries/embedding-configs.js';
-import { embeddingCounts } from '../../lib/queries/sequence-embeddings.js';
-import { openBackend, modelMaxLength } from '../../processors/embedder/backends.js';
+import type { EmbeddingConfigRow } from '../../lib/queries/embedding-configs.js';
 import { BACKENDS, DEFAULT_KMER_MODEL, LAYER_AGGS, POOLINGS, recipeFromInput, type RecipeInput } from '../../processors/embedder/recipe.js';
-import { replayEmbeddings } from '../../processors/embedder/replay.js';
 import { registerEmbeddingsExport } from './embeddings-export.js';
-import { writeTestModel } from '../../processors/embedder/test-model.js';
+
+const queries = async () => {
+  const [{ createQueryPool, withQueryPool }, configs, { embeddingCounts }] = await Promise.all([
+    import('../../lib/db.js'),
+    import('../../lib/queries/embedding-configs.js'),
+    import('../../lib/queries/sequence-embeddings.js'),
+  ]);
+  return { createQueryPool, withQueryPool, embeddingCounts, ...configs };
+};
 
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 
@@ -62,6 +66,7 @@ export function registerEmbeddings(program: Command): void {
         return Number(raw);
       };
       if (flags.tokenizer !== 'esm' && flags.tokenizer !== 't5') throw new ProteaError('USAGE', `--tokenizer ${flags.tokenizer}: expected esm or t5`, { field: '--tokenizer' });
+      const { writeTestModel } = await import('../../processors/embedder/test-model.js');
       const written = await writeTestModel(flags.out ?? config().modelsDir, {
         layers: int('--layers', flags.layers), hidden: int('--hidden', flags.hidden), tokenizer: flags.tokenizer, maxLength: int('--max-length', flags.maxLength), seed: int('--seed', flags.seed),
         ...(flags.name ? { name: flags.name } : {}),
@@ -90,6 +95,7 @@ export function registerEmbeddings(program: Command): void {
     .option('--json', 'print the config as JSON')
     .action(async (flags: CreateFlags) => {
       const draft = recipeFromInput(flags);
+      const [{ openBackend, modelMaxLength }, { withQueryPool, createEmbeddingConfig }] = await Promise.all([import('../../processors/embedder/backends.js'), queries()]);
       // opening the backend checks the model file and card before anything is stored
       const maxOfModel = await modelMaxLength(draft);
       const recipe = recipeFromInput(flags, maxOfModel);
@@ -107,6 +113,7 @@ export function registerEmbeddings(program: Command): void {
     .description('every embedding config with its status and how many sequences it has vectors for')
     .option('--json', 'print JSON')
     .action(async (flags: { json?: boolean }) => {
+      const { withQueryPool, listEmbeddingConfigs } = await queries();
       const rows = await withQueryPool((db) => listEmbeddingConfigs(db));
       if (flags.json) return void console.log(JSON.stringify(rows, null, 2));
       if (rows.length === 0) return void console.log('no embedding configs yet: `protea embeddings config create` makes the default k-mer one');
@@ -119,6 +126,7 @@ export function registerEmbeddings(program: Command): void {
     .argument('<id>', 'config id (UUID)')
     .option('--json', 'print JSON')
     .action(async (id: string, flags: { json?: boolean }) => {
+      const { withQueryPool, requireEmbeddingConfig, embeddingCounts } = await queries();
       await withQueryPool(async (db) => {
         const row = await requireEmbeddingConfig(db, id);
         const counts = await embeddingCounts(db, row.id);
@@ -134,6 +142,7 @@ export function registerEmbeddings(program: Command): void {
       .description(active ? 'switch a config on: the embedder embeds new sequences under it (existing ones: `protea replay embeddings --config ID`)' : 'switch a config off: the embedder stops embedding under it; its vectors stay')
       .argument('<id>', 'config id (UUID)')
       .action(async (id: string) => {
+        const { withQueryPool, setEmbeddingConfigActive } = await queries();
         const row = await withQueryPool((db) => setEmbeddingConfigActive(db, id, active));
         console.log(`${row.id} ${row.active ? 'active' : 'inactive'}`);
       });
@@ -152,6 +161,7 @@ export function registerEmbeddings(program: Command): void {
         if (!/^\d+$/.test(flags.sinkTimeoutMs)) throw new ProteaError('USAGE', `--sink-timeout-ms ${flags.sinkTimeoutMs}: expected milliseconds`, { field: '--sink-timeout-ms' });
         sinkTimeoutMs = Number(flags.sinkTimeoutMs);
       }
+      const [{ createQueryPool, requireEmbeddingConfig }, { replayEmbeddings }] = await Promise.all([queries(), import('../../processors/embedder/replay.js')]);
       // fail fast on an unknown id, before any consumer group is made
       const db = await createQueryPool(config().dbUrl, { maximumPoolSize: 1 });
       try {

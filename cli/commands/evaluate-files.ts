@@ -1,7 +1,7 @@
 // protea evaluate files: parses the arguments and prints. The evaluation on
 // files (inputs, outputs, rules) is evaluation/run-files.ts's.
 import { Option, type Command } from 'commander';
-import { evaluateFiles, type EvaluateFilesReport } from '../../evaluation/run-files.js';
+import type { EvaluateFilesReport } from '../../evaluation/run-files.js';
 import type { Normalization, Propagation } from '../../evaluation/types.js';
 import { ProteaError } from '../../lib/errors.js';
 
@@ -56,6 +56,7 @@ export function registerEvaluateFiles(evaluate: Command): void {
     .action(async (opts: CliOptions) => {
       const thStep = Number(opts.thStep);
       if (opts.thStep.trim() === '' || Number.isNaN(thStep)) throw new ProteaError('USAGE', `--th-step must be a number, got ${JSON.stringify(opts.thStep)}`, { field: 'th-step' });
+      const { evaluateFiles } = await import('../../evaluation/run-files.js');
       const report = await evaluateFiles({
         ontology: opts.ontology,
         groundTruth: opts.groundTruth,

@@ -2,10 +2,8 @@
 // mapping onto the ontology, storing) is evaluation/import.ts's.
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { importPredictions, type ImportSummary } from '../../evaluation/import.js';
+import type { ImportSummary } from '../../evaluation/import.js';
 import { config } from '../../lib/config.js';
-import { createCopyPool, createQueryPool } from '../../lib/db.js';
-import { BestEffortJob } from '../../lib/best-effort-job.js';
 
 /** The import's outcome for a terminal. */
 export function formatImportSummary(s: ImportSummary): string {
@@ -50,6 +48,11 @@ Example:
   protea evaluate import --format cafa model1_predictions.tsv --name model1`,
     )
     .action(async (file: string, opts: ImportOptions) => {
+      const [{ importPredictions }, { createCopyPool, createQueryPool }, { BestEffortJob }] = await Promise.all([
+        import('../../evaluation/import.js'),
+        import('../../lib/db.js'),
+        import('../../lib/best-effort-job.js'),
+      ]);
       const db = await createQueryPool(config().dbUrl, { maximumPoolSize: 2 });
       const copyPool = createCopyPool(config().dbUrl, 1);
       const name = opts.name ?? path.basename(file);

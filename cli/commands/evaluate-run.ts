@@ -3,14 +3,9 @@
 // evaluation/run.ts's.
 import { Option, type Command } from 'commander';
 import { BASELINES, DEFAULT_MAX_TERMS_PER_NAMESPACE, parseBaselines } from '../../evaluation/baselines.js';
-import { formatResultsTable, resultsTsv } from '../../evaluation/report.js';
-import { evaluationSetLabel, runEvaluation, writeRunOutputs, type RunRequest } from '../../evaluation/run.js';
+import type { RunRequest } from '../../evaluation/run.js';
 import type { Normalization, Propagation } from '../../evaluation/types.js';
-import { BestEffortJob } from '../../lib/best-effort-job.js';
-import { withQueryPool } from '../../lib/db.js';
 import { ProteaError } from '../../lib/errors.js';
-import { getEvaluationResult, listEvaluationResults } from '../../lib/queries/evaluation-results.js';
-import { countPredictions, listPredictionSets, resolvePredictionSet } from '../../lib/queries/prediction-sets.js';
 
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 
@@ -45,6 +40,15 @@ export async function runEvaluateRun(opts: RunCliOptions): Promise<void> {
   if (modes.length > 1) throw new ProteaError('USAGE', `${modes.join(' and ')} cannot be combined`);
   if (opts.tsv && !opts.show) throw new ProteaError('USAGE', '--tsv goes with --show', { field: '--tsv' });
   const limit = positiveInt(opts.limit, '--limit');
+  const [{ formatResultsTable, resultsTsv }, { evaluationSetLabel, runEvaluation, writeRunOutputs }, { BestEffortJob }, { withQueryPool }, { getEvaluationResult, listEvaluationResults }, { countPredictions, listPredictionSets, resolvePredictionSet }] =
+    await Promise.all([
+      import('../../evaluation/report.js'),
+      import('../../evaluation/run.js'),
+      import('../../lib/best-effort-job.js'),
+      import('../../lib/db.js'),
+      import('../../lib/queries/evaluation-results.js'),
+      import('../../lib/queries/prediction-sets.js'),
+    ]);
 
   if (opts.show) {
     const id = opts.show;

@@ -4,14 +4,11 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { annotationSetLabel, createEvaluationSet, evaluationSetPairs, parseCategory, parseEvidenceCodes, parseNamespace, requireEvaluationSet, type EvaluationSetRequest } from '../../evaluation/sets.js';
+import type { EvaluationSetRequest } from '../../evaluation/sets.js';
 import { DEFAULT_EVIDENCE_CODES } from '../../evaluation/temporal-holdout.js';
 import { CATEGORIES } from '../../evaluation/types.js';
-import { BestEffortJob } from '../../lib/best-effort-job.js';
-import { withQueryPool } from '../../lib/db.js';
 import { ProteaError } from '../../lib/errors.js';
-import { listAnnotationSets } from '../../lib/queries/annotation-sets.js';
-import { listEvaluationSets, type EvaluationSetRow } from '../../lib/queries/evaluation-sets.js';
+import type { EvaluationSetRow } from '../../lib/queries/evaluation-sets.js';
 
 const pad = (s: string | number, n: number) => String(s).padEnd(n);
 const padL = (s: string | number, n: number) => String(s).padStart(n);
@@ -121,6 +118,13 @@ export async function runEvaluateSet(opts: SetOptions): Promise<void> {
   for (const k of exportOnly) if (opts[k] !== undefined && !opts.export) throw new ProteaError('USAGE', `--${k} goes with --export`, { field: `--${k}` });
   const createOnly = ['ontology', 'evidence'] as const;
   for (const k of createOnly) if (opts[k] !== undefined && opts.old === undefined) throw new ProteaError('USAGE', `--${k} goes with --old and --new`, { field: `--${k}` });
+  const [{ annotationSetLabel, createEvaluationSet, evaluationSetPairs, parseCategory, parseEvidenceCodes, parseNamespace, requireEvaluationSet }, { BestEffortJob }, { withQueryPool }, { listAnnotationSets }, { listEvaluationSets }] = await Promise.all([
+    import('../../evaluation/sets.js'),
+    import('../../lib/best-effort-job.js'),
+    import('../../lib/db.js'),
+    import('../../lib/queries/annotation-sets.js'),
+    import('../../lib/queries/evaluation-sets.js'),
+  ]);
 
   if (opts.old !== undefined || opts.new !== undefined) {
     if (opts.old === undefined || opts.new === undefined) throw new ProteaError('USAGE', 'give both --old and --new', { field: opts.old === undefined ? '--old' : '--new' });

@@ -1,10 +1,8 @@
 // protea jobs [ID]: what ran, how far it got, and what was rejected.
 import type { Command } from 'commander';
 import { config } from '../../lib/config.js';
-import { createQueryPool } from '../../lib/db.js';
 import { ProteaError } from '../../lib/errors.js';
-import { whatJobWaitsFor } from '../../lib/job-status.js';
-import { getJob, jobEvents, listJobs, type JobRow } from '../../lib/queries/jobs.js';
+import type { JobRow } from '../../lib/queries/jobs.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -27,6 +25,7 @@ export function registerJobs(program: Command): void {
       if (id !== undefined && !UUID.test(id)) throw new ProteaError('USAGE', `"${id}" is not a job id (a UUID)`);
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit <= 0) throw new ProteaError('USAGE', `--limit ${opts.limit}: expected a positive integer`);
+      const [{ createQueryPool }, { whatJobWaitsFor }, { getJob, jobEvents, listJobs }] = await Promise.all([import('../../lib/db.js'), import('../../lib/job-status.js'), import('../../lib/queries/jobs.js')]);
       const db = await createQueryPool(config().dbUrl, { maximumPoolSize: 1 });
       try {
         if (id === undefined) {

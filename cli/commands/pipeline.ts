@@ -5,8 +5,6 @@
 // stops the others and the command exits 1.
 import type { Command } from 'commander';
 import { ProteaError } from '../../lib/errors.js';
-import { logger } from '../../lib/log.js';
-import { startConfiguredMetricsServer } from '../../lib/metrics.js';
 import { faultHookFromEnv, startStages, stageNames, type RunningStage, type StageStartOptions } from '../../pipeline/stages.js';
 
 function positiveInt(flag: string, raw: string | undefined): number | undefined {
@@ -33,6 +31,7 @@ export function registerPipeline(program: Command): void {
     .option('--session-timeout-ms <ms>', 'consumer session timeout (default PROTEA_STAGE_SESSION_TIMEOUT_MS)')
     .option('--grace-ms <ms>', 'how long a stop lets in-flight batches finish (default PROTEA_STAGE_GRACE_MS)')
     .action(async (flags: PipelineFlags) => {
+      const [{ logger }, { startConfiguredMetricsServer }] = await Promise.all([import('../../lib/log.js'), import('../../lib/metrics.js')]);
       const log = logger('pipeline');
       const wanted = flags.stage ?? stageNames();
       if (flags.groupId !== undefined && wanted.length !== 1) throw new ProteaError('USAGE', '--group-id names the group of one stage: give exactly one --stage', { field: '--group-id' });

@@ -4,7 +4,6 @@ import { Option, type Command } from 'commander';
 import { ProteaError } from '../../lib/errors.js';
 import { DEFAULT_EVIDENCE_CODES } from '../../evaluation/temporal-holdout.js';
 import { AGGREGATIONS, FEATURE_FAMILIES, INDEX_KINDS, METHODS, METRICS, SCORE_MAP_NAMES, parseFeatureFamilies, parseMaxIdentity, type IndexKind, type Method } from '../../processors/predictor/params.js';
-import { startPrediction, waitForPrediction } from '../../processors/predictor/predict-job.js';
 import { defaultScoreMap, type Aggregation, type Metric, type ScoreMap } from '../../processors/predictor/transfer.js';
 
 interface PredictFlags {
@@ -79,6 +78,7 @@ Then: protea predictions export --set <id> --format cafa --out predictions.tsv`)
       if (flags.method === 'identity' && (flags.embeddingConfig || flags.distanceThreshold !== undefined || flags.k !== '5')) {
         throw new ProteaError('USAGE', '--method identity takes the best alignment hit: --embedding-config, --k and --distance-threshold do not apply', { field: '--method' });
       }
+      const { startPrediction, waitForPrediction } = await import('../../processors/predictor/predict-job.js');
       const started = await startPrediction({
         method: flags.method,
         querySet: flags.querySet,

@@ -4,8 +4,7 @@
 // (Predictions: export).
 import type { Command } from 'commander';
 import { ProteaError } from '../../lib/errors.js';
-import { DEFAULT_CAFA_HEADER, DEFAULT_GAF_REFERENCE } from '../../lib/prediction-formats.js';
-import { EXPORT_FORMATS, exportPredictions, type ExportFormat } from '../../lib/predictions-export.js';
+import { DEFAULT_CAFA_HEADER, DEFAULT_GAF_REFERENCE, EXPORT_FORMATS, type ExportFormat } from '../../lib/export-options.js';
 
 interface ExportFlags {
   set: string;
@@ -71,6 +70,7 @@ export function registerPredictionsExport(predictions: Command, options: { dbUrl
         minScore = Number(flags.minScore);
         if (flags.minScore.trim() === '' || !Number.isFinite(minScore)) throw new ProteaError('USAGE', `--min-score ${flags.minScore}: expected a number`, { field: '--min-score' });
       }
+      const { exportPredictions } = await import('../../lib/predictions-export.js');
       const r = await exportPredictions({
         set: flags.set,
         format: flags.format as ExportFormat,

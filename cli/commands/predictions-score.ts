@@ -2,10 +2,8 @@
 // `protea predictions` by cli/commands/predictions.ts. The work is
 // scorePredictionSet (lib/queries/scoring-configs.ts); README, Scoring configs.
 import type { Command } from 'commander';
-import { withQueryPool } from '../../lib/db.js';
 import { ProteaError } from '../../lib/errors.js';
 import { Progress } from '../../lib/progress.js';
-import { scorePredictionSet } from '../../lib/queries/scoring-configs.js';
 
 const EXAMPLES = `
 Examples:
@@ -30,6 +28,7 @@ export function registerPredictionsScore(predictions: Command, options: { dbUrl?
     .addHelpText('after', EXAMPLES)
     .action(async (flags: { set: string; scoring: string; batchRows: string }) => {
       if (!/^[1-9]\d*$/.test(flags.batchRows)) throw new ProteaError('USAGE', `--batch-rows ${flags.batchRows}: expected a positive integer`, { field: '--batch-rows' });
+      const [{ withQueryPool }, { scorePredictionSet }] = await Promise.all([import('../../lib/db.js'), import('../../lib/queries/scoring-configs.js')]);
       const t0 = Date.now();
       // a bar only on a terminal: a script reads the id from the last line of stdout
       const progress = process.stderr.isTTY ? new Progress({ label: 'score', total: 0 }) : null;

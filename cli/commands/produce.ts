@@ -3,10 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { config } from '../../lib/config.js';
 import { ProteaError } from '../../lib/errors.js';
-import { checkPinnedRelease } from '../../lib/job-status.js';
-import { TopicProducer } from '../../lib/topic-producer.js';
-import { produce, type ProduceReport, type ProduceRun } from '../../topics/produce.js';
-import { fastaRun, gafRun, oboRun, taxonomyRun } from '../../topics/ingest-runs.js';
+import type { ProduceReport, ProduceRun } from '../../topics/produce.js';
 
 function summary(r: ProduceReport): string {
   const lines = [`job ${r.jobId}: ${r.sent} records → ${r.topic}, ${r.rejected} rejected, ${r.notes} skipped with a note, in ${(r.ms / 1000).toFixed(1)} s`];
@@ -15,7 +12,10 @@ function summary(r: ProduceReport): string {
   return lines.join('\n');
 }
 
+const ingestRuns = () => import('../../topics/ingest-runs.js');
+
 async function runAndReport<V, O>(run: ProduceRun<V, O>): Promise<void> {
+  const [{ TopicProducer }, { produce }] = await Promise.all([import('../../lib/topic-producer.js'), import('../../topics/produce.js')]);
   const producer = new TopicProducer();
   try {
     const report = await produce(run, { producer });
@@ -34,7 +34,10 @@ export function registerProduce(program: Command): void {
     .argument('<file>', 'FASTA file, plain or gzip')
     .option('--query-set <name>', 'make the entries a query set of this name (for prediction jobs)')
     .option('--source <source>', 'where the sequences come from (uniprot, upload, cafa, …)', 'uniprot')
-    .action(async (file: string, opts: { querySet?: string; source?: string }) => runAndReport(fastaRun(file, opts)));
+    .action(async (file: string, opts: { querySet?: string; source?: string }) => {
+      const { fastaRun } = await ingestRuns();
+      await runAndReport(fastaRun(file, opts));
+    });
 
   cmd
     .command('gaf')
@@ -45,8 +48,10 @@ export function registerProduce(program: Command): void {
     .requiredOption('--ontology <obo_version>', 'the ontology release (data-version) the annotations are pinned to')
     .action(async (file: string, opts: { source: string; version: string; ontology: string }) => {
       // said before anything is sent: rows pinned to a release that is not loaded wait in the sink, then go to its DLQ
+      const { checkPinnedRelease } = await import('../../lib/job-status.js');
       const warning = await checkPinnedRelease(config().dbUrl, opts.ontology);
       if (warning) console.error(warning);
+      const { gafRun } = await ingestRuns();
       await runAndReport(gafRun(file, opts));
     });
 
@@ -56,7 +61,10 @@ export function registerProduce(program: Command): void {
     .argument('<file>', 'OBO file, plain or gzip')
     .option('--url <url>', 'where the release was downloaded from (recorded as obo_url)')
     .option('--obo-version <version>', 'release version when the file has no data-version header')
-    .action(async (file: string, opts: { url?: string; oboVersion?: string }) => runAndReport(oboRun(file, { ...(opts.url ? { url: opts.url } : {}), ...(opts.oboVersion ? { version: opts.oboVersion } : {}) })));
+    .action(async (file: string, opts: { url?: string; oboVersion?: string }) => {
+      const { oboRun } = await ingestRuns();
+      await runAndReport(oboRun(file, { ...(opts.url ? { url: opts.url } : {}), ...(opts.oboVersion ? { version: opts.oboVersion } : {}) }));
+    });
 
   cmd
     .command('taxonomy')
@@ -65,6 +73,7 @@ export function registerProduce(program: Command): void {
     .argument('<names>', 'names.dmp, plain or gzip')
     .action(async (nodes: string, names: string) => {
       if (path.resolve(nodes) === path.resolve(names)) throw new ProteaError('USAGE', 'nodes and names must be two different files', { file: nodes });
+      const { taxonomyRun } = await ingestRuns();
       await runAndReport(taxonomyRun(nodes, names));
     });
 }

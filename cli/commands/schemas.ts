@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { PROJECT_ROOT } from '../../lib/config.js';
 import { ProteaError } from '../../lib/errors.js';
-import { GENERATED_FILE, checkDrift, writeTypes } from '../../schemas/codegen.js';
+import { GENERATED_FILE } from '../../schemas/paths.js';
 
 function fail(err: unknown): void {
   process.stderr.write(`${err instanceof ProteaError ? err.describe() : String(err)}\n`);
@@ -18,8 +18,9 @@ export function registerSchemas(program: Command): Command {
   schemas
     .command('generate')
     .description(`validate every schemas/*.avsc and write ${rel}`)
-    .action(() => {
+    .action(async () => {
       try {
+        const { writeTypes } = await import('../../schemas/codegen.js');
         const { changed } = writeTypes();
         process.stdout.write(`${changed ? 'wrote' : 'up to date:'} ${rel}\n`);
       } catch (err) {
@@ -30,8 +31,9 @@ export function registerSchemas(program: Command): Command {
   schemas
     .command('check')
     .description(`exit 1 (PROTEA_ERR_SCHEMA_DRIFT) when ${rel} is out of date with schemas/*.avsc`)
-    .action(() => {
+    .action(async () => {
       try {
+        const { checkDrift } = await import('../../schemas/codegen.js');
         const drift = checkDrift();
         if (!drift.stale) {
           process.stdout.write(`${rel} is up to date\n`);

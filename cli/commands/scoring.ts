@@ -2,9 +2,13 @@
 // immutable recipes `protea predictions score` applies (lib/scoring.ts,
 // lib/queries/scoring-configs.ts; README, Scoring configs).
 import type { Command } from 'commander';
-import { withQueryPool } from '../../lib/db.js';
-import { createScoringConfig, listScoringConfigs, resolveScoringConfig, type ScoringConfigRow } from '../../lib/queries/scoring-configs.js';
+import type { ScoringConfigRow } from '../../lib/queries/scoring-configs.js';
 import { DEFAULT_EVIDENCE_WEIGHTS, FORMULAS, SIGNALS, SIGNAL_DOC, UNKNOWN_EVIDENCE_WEIGHT, parsePairs } from '../../lib/scoring.js';
+
+const queries = async () => {
+  const [{ withQueryPool }, configs] = await Promise.all([import('../../lib/db.js'), import('../../lib/queries/scoring-configs.js')]);
+  return { withQueryPool, ...configs };
+};
 
 const when = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 19);
 const pairs = (o: Record<string, number | undefined>) => Object.entries(o).map(([k, v]) => `${k}=${v}`).join(',');
@@ -40,6 +44,7 @@ export function registerScoring(program: Command, options: { dbUrl?: string } = 
     .command('list')
     .description('every scoring config: name, formula, weights and id')
     .action(async () => {
+      const { withQueryPool, listScoringConfigs } = await queries();
       const rows = await withQueryPool((db) => listScoringConfigs(db), ...url);
       for (const c of rows) console.log(`${c.name.padEnd(24)}  ${c.formula.padEnd(17)}  ${pairs(c.weights)}${c.evidenceWeights ? `  evidence ${pairs(c.evidenceWeights)}` : ''}  ${c.id}`);
       if (rows.length === 0) console.log('no scoring configs (`protea db migrate` inserts the presets)');
@@ -50,6 +55,7 @@ export function registerScoring(program: Command, options: { dbUrl?: string } = 
     .description('one scoring config by name or id: its recipe')
     .argument('<name>', 'name or id')
     .action(async (name: string) => {
+      const { withQueryPool, resolveScoringConfig } = await queries();
       console.log(describe(await withQueryPool((db) => resolveScoringConfig(db, name, 'name'), ...url)));
     });
 
@@ -65,6 +71,7 @@ export function registerScoring(program: Command, options: { dbUrl?: string } = 
     .action(async (flags: { name: string; weights: string; formula: string; evidenceWeights?: string; description?: string }) => {
       const weights = parsePairs('--weights', flags.weights);
       const evidenceWeights = flags.evidenceWeights === undefined ? null : parsePairs('--evidence-weights', flags.evidenceWeights);
+      const { withQueryPool, createScoringConfig } = await queries();
       const { config, created } = await withQueryPool(
         (db) => createScoringConfig(db, { name: flags.name, formula: flags.formula, weights, evidenceWeights, description: flags.description ?? null }),
         ...url,

@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { config } from '../../lib/config.js';
 import { TOPICS, topicName } from '../../topics/catalogue.js';
-import { createTopics } from '../../topics/create.js';
 
 export function registerTopics(program: Command): void {
   const topics = program.command('topics').description('the topic catalogue: Kafka topics and their Avro value schemas');
@@ -12,6 +11,7 @@ export function registerTopics(program: Command): void {
     .description('create every topic with its partitions and config, and register every value schema under <topic>-value (idempotent)')
     .option('--namespace <ns>', 'topic name prefix (default: PROTEA_TOPIC_NAMESPACE)')
     .action(async (opts: { namespace?: string }) => {
+      const { createTopics } = await import('../../topics/create.js');
       const rows = await createTopics({ namespace: opts.namespace ?? config().topicNamespace });
       const w = Math.max(...rows.map((r) => r.topic.length));
       for (const r of rows) console.log(`${r.topic.padEnd(w)}  ${r.action.padEnd(9)}  ${r.valueSchema} (schema id ${r.schemaId})`);

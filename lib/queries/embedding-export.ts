@@ -20,8 +20,8 @@ import { runSql } from '../copy.js';
 import { sql } from '../db.js';
 import { ProteaError } from '../errors.js';
 
-export const ROWS_PER = ['protein', 'sequence'] as const;
-export type RowsPer = (typeof ROWS_PER)[number];
+import type { RowsPer } from '../export-options.js';
+export { ROWS_PER, type RowsPer } from '../export-options.js';
 
 export interface ExportRow {
   /** null in per-sequence mode */
