@@ -1,10 +1,32 @@
 // Avro through a Confluent-compatible registry (Apicurio's /apis/ccompat/v7).
 // The only module that imports the registry client: producers and consumers
 // encode and decode through here, with schema ids cached per subject.
+//
+// The client resolves ids and parses schemas; once an id is known, records
+// are framed and (de)serialized here, synchronously, with the very Type the
+// client parsed: its per-record path (a promise chain, a cache lookup, three
+// slices per decode, two buffers and a Buffer.concat per encode) was a
+// measurable part of the CPU per record (bench/avro-codec.ts, bench/RESULTS.md).
+// The bytes are the client's: Confluent's wire format, magic byte 0, the
+// schema id as int32 big-endian, the Avro body.
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { config } from './config.js';
 import { ProteaError, classify, type ErrorContext } from './errors.js';
 import { retryPolicy, withRetry } from './runtime/retry.js';
+
+/** What the codec uses of the client's parsed schema: an avsc Type (only Avro schemas are registered here). */
+interface ParsedSchema {
+  /** Writes value at pos; the end offset, or minus the bytes missing when buf is too short. */
+  encode(value: unknown, buf: Buffer, pos: number): number;
+  fromBuffer(payload: Buffer): unknown;
+  isValid(value: unknown, opts: { errorHook: (path: string[], value: unknown) => void }): boolean;
+}
+
+/** Where a decoded record came from, for its error. */
+export type DecodeContext = { topic?: string; partition?: number; offset?: string };
+
+/** Magic byte and schema id in front of every Confluent-framed value. */
+const HEADER_BYTES = 5;
 
 export class AvroRegistry {
   readonly url: string;
@@ -13,15 +35,30 @@ export class AvroRegistry {
   // The client caches schemas, but a burst of concurrent misses (the first
   // batch of thousands of records) would fetch and parse each one thousands of
   // times: warm each id once, alone.
-  private readonly warmed = new Map<number, Promise<unknown>>();
+  private readonly warmed = new Map<number, Promise<ParsedSchema>>();
+  /** The schemas warmed so far, for the synchronous paths (an id never changes meaning). */
+  private readonly types = new Map<number, ParsedSchema>();
+  /**
+   * Where values are encoded before they are copied out at their size: the
+   * Type's toBuffer() would allocate a zero-filled, unpooled buffer per
+   * record and frame it with a second copy. Grows to the largest record.
+   */
+  private scratch = Buffer.allocUnsafeSlow(64 * 1024);
 
-  private warm(id: number): Promise<unknown> {
+  private warm(id: number): Promise<ParsedSchema> {
     let p = this.warmed.get(id);
     if (!p) {
-      p = this.client.getSchema(id).catch(async (err: unknown) => {
-        this.warmed.delete(id);
-        throw await this.failure(err, {});
-      });
+      p = this.client.getSchema(id).then(
+        (schema) => {
+          const type = schema as unknown as ParsedSchema;
+          this.types.set(id, type);
+          return type;
+        },
+        async (err: unknown) => {
+          this.warmed.delete(id);
+          throw await this.failure(err, {});
+        },
+      );
       this.warmed.set(id, p);
     }
     return p;
@@ -97,33 +134,54 @@ export class AvroRegistry {
 
   async encode(subject: string, value: unknown, context: { topic?: string } = {}): Promise<Buffer> {
     const id = await this.schemaId(subject);
-    await this.warm(id);
+    const type = this.types.get(id) ?? (await this.warm(id));
+    return this.encodeWith(id, type, subject, value, context);
+  }
+
+  /**
+   * Encodes values of one subject, in order: the id and schema are resolved
+   * once, then every value synchronously. The first value that does not match
+   * the schema rejects the call (AVRO_ENCODE_FAILED), as encode() would.
+   */
+  async encodeMany(subject: string, values: readonly unknown[], context: { topic?: string } = {}): Promise<Buffer[]> {
+    const id = await this.schemaId(subject);
+    const type = this.types.get(id) ?? (await this.warm(id));
+    const out = new Array<Buffer>(values.length);
+    for (let i = 0; i < values.length; i++) out[i] = this.encodeWith(id, type, subject, values[i], context);
+    return out;
+  }
+
+  private encodeWith(id: number, type: ParsedSchema, subject: string, value: unknown, context: { topic?: string }): Buffer {
+    let end: number;
     try {
-      return await this.client.encode(id, value);
+      end = type.encode(value, this.scratch, HEADER_BYTES);
+      if (end < 0) {
+        this.scratch = Buffer.allocUnsafeSlow(Math.max(2 * this.scratch.length, this.scratch.length - end));
+        end = type.encode(value, this.scratch, HEADER_BYTES);
+      }
     } catch (err) {
-      // Only the client's validation error means a bad value; anything else is the registry.
-      if (!/Validation/.test((err as Error).name ?? '')) throw await this.failure(err, { subject });
-      const paths = await this.invalidPaths(id, value);
+      // the schema is in hand, so a throw here is always the value's fault
+      const paths = invalidPaths(type, value);
       const where = paths.length > 0 ? `field ${paths.join(', ')}` : (err as Error).message;
       throw new ProteaError('AVRO_ENCODE_FAILED', `value does not match ${subject}: ${where}`, { ...context, subject, field: paths[0] }, { cause: err });
     }
+    this.scratch[0] = 0;
+    this.scratch.writeInt32BE(id, 1);
+    const framed = Buffer.allocUnsafe(end);
+    this.scratch.copy(framed, 0, 0, end);
+    return framed;
   }
 
-  /** Dotted paths of the fields of value that the schema rejects, with what was found there. */
-  private async invalidPaths(id: number, value: unknown): Promise<string[]> {
-    const paths: string[] = [];
-    try {
-      const type = (await this.client.getSchema(id)) as { isValid?: (v: unknown, o: { errorHook: (path: string[], v: unknown) => void }) => boolean };
-      type.isValid?.(value, { errorHook: (path, v) => paths.push(`${path.join('.') || '(root)'}=${JSON.stringify(v)?.slice(0, 40)}`) });
-    } catch {
-      /* the schema lookup failed: fall back to the client's message */
-    }
-    return paths;
-  }
-
-  async decode<T>(buffer: Buffer, context: { topic?: string; partition?: number; offset?: string } = {}): Promise<T> {
+  async decode<T>(buffer: Buffer, context: DecodeContext = {}): Promise<T> {
+    const known = this.typeOf(buffer);
+    if (known) return decodeWith(known, buffer, context) as T;
     // Confluent wire format: magic byte 0, then the schema id (int32 big-endian).
-    if (buffer.length >= 5 && buffer[0] === 0) await this.warm(buffer.readInt32BE(1)).catch(() => undefined);
+    if (buffer.length >= HEADER_BYTES && buffer[0] === 0) {
+      const type = await this.warm(buffer.readInt32BE(1)).catch(() => undefined);
+      if (type) return decodeWith(type, buffer, context) as T;
+    }
+    // Not framed, or the id could not be fetched: the client's own attempt
+    // says which (an unreachable registry, or bytes of no known schema).
     try {
       return (await this.client.decode(buffer)) as T;
     } catch (err) {
@@ -133,4 +191,70 @@ export class AvroRegistry {
       throw new ProteaError('AVRO_DECODE_FAILED', `cannot decode record: ${(err as Error).message}`, context, { cause: err });
     }
   }
+
+  /**
+   * Decodes a fetched batch, in order. Each entry is the value, the error that
+   * dead-letters that record (AVRO_DECODE_FAILED), or undefined for a null
+   * buffer (a tombstone, the caller's to judge). An unreachable registry
+   * rejects the whole call: no record is judged during an outage.
+   */
+  async decodeMany<T>(buffers: readonly (Buffer | null)[], context: (index: number) => DecodeContext): Promise<(T | ProteaError | undefined)[]> {
+    const out = new Array<T | ProteaError | undefined>(buffers.length);
+    let missed: number[] | undefined;
+    for (let i = 0; i < buffers.length; i++) {
+      const buffer = buffers[i];
+      if (!buffer) continue;
+      const type = this.typeOf(buffer);
+      if (!type) {
+        (missed ??= []).push(i);
+        continue;
+      }
+      try {
+        out[i] = type.fromBuffer(buffer.subarray(HEADER_BYTES)) as T;
+      } catch (err) {
+        out[i] = decodeFailed(err, context(i));
+      }
+    }
+    // ids not seen before (the first batch) and bytes that are not framed:
+    // concurrently through decode(), which warms each id once
+    if (missed) {
+      await Promise.all(
+        missed.map(async (i) => {
+          try {
+            out[i] = await this.decode<T>(buffers[i]!, context(i));
+          } catch (err) {
+            const e = classify(err, context(i));
+            if (e.retriable) throw e;
+            out[i] = e;
+          }
+        }),
+      );
+    }
+    return out;
+  }
+
+  /** The warmed schema a framed buffer names, if any. */
+  private typeOf(buffer: Buffer): ParsedSchema | undefined {
+    return buffer.length >= HEADER_BYTES && buffer[0] === 0 ? this.types.get(buffer.readInt32BE(1)) : undefined;
+  }
+}
+
+/** Dotted paths of the fields of value that the schema rejects, with what was found there. */
+function invalidPaths(type: ParsedSchema, value: unknown): string[] {
+  const paths: string[] = [];
+  type.isValid(value, { errorHook: (path, v) => paths.push(`${path.join('.') || '(root)'}=${JSON.stringify(v)?.slice(0, 40)}`) });
+  return paths;
+}
+
+function decodeWith(type: ParsedSchema, buffer: Buffer, context: DecodeContext): unknown {
+  try {
+    return type.fromBuffer(buffer.subarray(HEADER_BYTES));
+  } catch (err) {
+    throw decodeFailed(err, context);
+  }
+}
+
+/** Bytes framed with a known id that the schema cannot read (truncated, trailing data, bad values). */
+function decodeFailed(err: unknown, context: DecodeContext): ProteaError {
+  return new ProteaError('AVRO_DECODE_FAILED', `cannot decode record: ${(err as Error).message}`, context, { cause: err });
 }

@@ -131,27 +131,26 @@ export class TopicConsumer<T> {
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale }: EachBatchPayload) => {
         if (batch.messages.length === 0) return;
-        const records = await Promise.all(
-          batch.messages.map(async (m): Promise<IncomingRecord<T>> => {
-            const base = {
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: m.offset,
-              key: m.key ? m.key.toString('utf8') : null,
-              raw: m.value,
-              headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.map(String).join(',') : String(v ?? '')])),
-              timestamp: m.timestamp,
-            };
-            if (!m.value) return { ...base, value: undefined, error: new ProteaError('AVRO_DECODE_FAILED', 'record has no value (tombstone)', { topic: batch.topic, partition: batch.partition, offset: m.offset }) };
-            try {
-              return { ...base, value: await this.registry.decode<T>(m.value, { topic: batch.topic, partition: batch.partition, offset: m.offset }) };
-            } catch (err) {
-              const e = classify(err, { topic: batch.topic, partition: batch.partition, offset: m.offset });
-              if (e.retriable) throw e; // the registry is down: retry the batch, do not dead-letter it
-              return { ...base, value: undefined, error: e };
-            }
-          }),
+        // decoded in one call: synchronous for every schema id seen before; an
+        // unreachable registry rejects it (retry the batch, do not dead-letter it)
+        const decoded = await this.registry.decodeMany<T>(
+          batch.messages.map((m) => m.value),
+          (i) => ({ topic: batch.topic, partition: batch.partition, offset: batch.messages[i]!.offset }),
         );
+        const records = batch.messages.map((m, i): IncomingRecord<T> => {
+          const base = {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key ? m.key.toString('utf8') : null,
+            raw: m.value,
+            headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.map(String).join(',') : String(v ?? '')])),
+            timestamp: m.timestamp,
+          };
+          if (!m.value) return { ...base, value: undefined, error: new ProteaError('AVRO_DECODE_FAILED', 'record has no value (tombstone)', { topic: batch.topic, partition: batch.partition, offset: m.offset }) };
+          const value = decoded[i];
+          return value instanceof ProteaError ? { ...base, value: undefined, error: value } : { ...base, value };
+        });
         const last = batch.messages[batch.messages.length - 1]!;
         const ourHeartbeat = async (): Promise<void> => {
           try {

@@ -89,7 +89,8 @@ export function buildDeadLetter(input: DeadLetterInput): DeadLetter {
 export async function sendDeadLetters(producer: TopicProducer, dlqTopic: string, letters: readonly DeadLetter[]): Promise<void> {
   if (letters.length === 0) return;
   const subject = subjectFor(dlqTopic);
-  const messages = await Promise.all(letters.map(async (l) => ({ key: l.key, value: await producer.registry.encode(subject, l.value, { topic: dlqTopic }), headers: l.headers })));
+  const values = await producer.registry.encodeMany(subject, letters.map((l) => l.value), { topic: dlqTopic });
+  const messages = letters.map((l, i) => ({ key: l.key, value: values[i]!, headers: l.headers }));
   await producer.sendRaw(dlqTopic, messages);
 }
 
