@@ -60,7 +60,7 @@ export const SETTINGS = {
   predictSweepMs: { env: 'PROTEA_PREDICT_SWEEP_MS', kind: 'int', default: '2000', doc: 'How often the predictor looks for waiting queries whose embedding has landed, in milliseconds.' },
   enrichThreads: { env: 'PROTEA_ENRICH_THREADS', kind: 'int', default: '0', doc: 'Worker threads of the feature enricher for alignments; 0 = one per CPU core less one, at least one.' },
   enrichMaxAlignCells: { env: 'PROTEA_ENRICH_MAX_ALIGN_CELLS', kind: 'int', default: '25000000', doc: 'Largest pair the enricher aligns, as query length x reference length in residues (the traceback takes 1-4 bytes per cell); a larger pair gets null alignment features, counted in protea_enricher_feature_nulls_total.' },
-  enrichPartitionsAtOnce: { env: 'PROTEA_ENRICH_PARTITIONS_AT_ONCE', kind: 'int', default: '2', doc: 'Partitions whose batches the enricher handles at once: with 2, one batch encodes and sends while the next one aligns, so the alignment threads seldom wait (1 = one batch at a time).' },
+  enrichPartitionsAtOnce: { env: 'PROTEA_ENRICH_PARTITIONS_AT_ONCE', kind: 'int', default: '1', doc: 'Partitions whose batches the enricher handles at once: above 1, one batch can encode and send while another aligns (worth trying with several alignment threads; on 2 cores 2 measured no faster than 1, bench/RESULTS.md).' },
   enrichAlignCache: { env: 'PROTEA_ENRICH_ALIGN_CACHE', kind: 'int', default: '100000', doc: 'Alignments the enricher keeps, per (query, reference) pair of sequence MD5s (least recently used out first); 0 = no cache.' },
 } as const satisfies Record<string, Setting>;
 

@@ -79,10 +79,10 @@ export interface StageRuntimeOptions<T> extends StageOptions {
   /** commit resolved offsets to Kafka after each batch (processors) or never (sinks keep them in PostgreSQL) */
   autoCommit: boolean;
   /**
-   * batches of different partitions handled at once (default 1). A stage whose
+   * batches of different partitions handled at once (default 1): a stage whose
    * batch alternates between its own CPU work and a pool's (the enricher's
-   * alignment threads) keeps both busy with 2: one partition's batch encodes
-   * and sends while the next one's aligns. Each partition stays in order.
+   * alignment threads) can overlap one partition's encode and send with
+   * another's alignments. Each partition stays in order.
    */
   partitionsAtOnce?: number;
   /** what a batch whose retries ran out does: stop the stage, or go back to the client for a later refetch */
