@@ -73,9 +73,10 @@ async function produceSequences(topic: string, records: readonly SequenceRecord[
  * group until the embeddings topic holds `expected` more messages; seconds
  * from the first embed() call, and the peak RSS seen.
  */
-async function stageRun(ns: string, dbUrl: string, recipe: EmbeddingRecipe, expected: number, outTopic: string): Promise<{ seconds: number; embedSeconds: number; peakRss: number; rssBefore: number; groups: string[][] }> {
+async function stageRun(ns: string, dbUrl: string, recipe: EmbeddingRecipe, expected: number, outTopic: string): Promise<{ seconds: number; cpuSeconds: number; embedSeconds: number; peakRss: number; rssBefore: number; groups: string[][] }> {
   const base = await logEndTotal(outTopic);
   let first = 0;
+  let cpuAtFirst: NodeJS.CpuUsage | undefined;
   const groups: string[][] = [];
   let inEmbed = 0;
   const opener = async (r: EmbeddingRecipe): Promise<EmbeddingBackend> => {
@@ -84,6 +85,7 @@ async function stageRun(ns: string, dbUrl: string, recipe: EmbeddingRecipe, expe
       backend: b.backend, device: b.device, dim: b.dim, close: () => b.close(),
       embed: (seqs, signal) => {
         first ||= performance.now();
+        cpuAtFirst ??= process.cpuUsage();
         groups.push([...seqs]);
         const t = performance.now();
         return b.embed(seqs, signal).finally(() => (inEmbed += performance.now() - t));
@@ -106,11 +108,22 @@ async function stageRun(ns: string, dbUrl: string, recipe: EmbeddingRecipe, expe
       }
       await sleep(50);
     }
-    return { seconds: (performance.now() - first) / 1000, embedSeconds: inEmbed / 1000, peakRss, rssBefore, groups };
+    return { seconds: (performance.now() - first) / 1000, cpuSeconds: cpuSecondsSince(cpuAtFirst), embedSeconds: inEmbed / 1000, peakRss, rssBefore, groups };
   } finally {
     clearInterval(sampler);
     await handle.stop('bench round done');
   }
+}
+
+/**
+ * CPU seconds of this process (main thread, ONNX Runtime's threads, workers)
+ * since `from`: on a machine shared with other work the wall clock mostly
+ * measures the neighbours, the CPU a side used does not.
+ */
+function cpuSecondsSince(from: NodeJS.CpuUsage | undefined): number {
+  if (!from) return Number.NaN;
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1e6;
 }
 
 benchMain<Opts>(import.meta.url, program, async (opts) => {
@@ -135,6 +148,8 @@ benchMain<Opts>(import.meta.url, program, async (opts) => {
     const residues = seqs.reduce((a, s) => a + Math.min(s.length, recipe.maxLength), 0);
     const bare = await openOnnxBackend(recipe);
     const bareTimes: number[] = [];
+    const bareCpu: number[] = [];
+    const stageCpu: number[] = [];
     const stageTimes: number[] = [];
     const embedTimes: number[] = [];
     const backendTimes: number[] = [];
@@ -142,14 +157,17 @@ benchMain<Opts>(import.meta.url, program, async (opts) => {
     for (let r = 0; r < opts.rounds; r++) {
       const run = await stageRun(ns.namespace, db.url, recipe, opts.sequences, outTopic);
       stageTimes.push(run.seconds);
+      stageCpu.push(run.cpuSeconds);
       embedTimes.push(run.embedSeconds);
       groups = run.groups.length;
       // the same groups, planned into the same model calls, feeds built beforehand
       const loops = await Promise.all(run.groups.map((g) => bareLoop(bare, g, recipe.maxLength)));
       if (r === 0) for (const l of loops) await l(); // warm-up
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       for (const l of loops) await l();
       bareTimes.push((performance.now() - t0) / 1000);
+      bareCpu.push(cpuSecondsSince(c0));
       // the backend itself (tokenise, run, pool) on the same groups, outside the stage
       const t1 = performance.now();
       for (const g of run.groups) await bare.embed(g);
@@ -164,6 +182,9 @@ benchMain<Opts>(import.meta.url, program, async (opts) => {
     const e = Math.min(...backendTimes);
     console.log(`  backend embed() alone ${(opts.sequences / e).toFixed(1)} seq/s  ${(residues / e).toFixed(0)} res/s  (${backendTimes.map((x) => x.toFixed(1)).join(', ')} s: the same groups, outside the stage)`);
     console.log(`  stage / bare: ${(b / s).toFixed(2)} (target >= 0.9); the stage handed its backend ${groups} groups (one per partition batch), the bare loop ran the same`);
+    const bc = Math.min(...bareCpu);
+    const sc = Math.min(...stageCpu);
+    console.log(`  per CPU second of this process: bare ${(opts.sequences / bc).toFixed(1)} seq/CPU s (${bareCpu.map((x) => x.toFixed(1)).join(', ')} CPU s), stage ${(opts.sequences / sc).toFixed(1)} seq/CPU s (${stageCpu.map((x) => x.toFixed(1)).join(', ')} CPU s): stage / bare ${(bc / sc).toFixed(2)}`);
 
     // 2. the weight-free default through the stage
     const kmer = await create({});

@@ -54,6 +54,7 @@ export const SETTINGS = {
   embedDevice: { env: 'PROTEA_EMBED_DEVICE', kind: 'enum', default: 'auto', values: ['auto', 'cpu', 'cuda'], doc: 'ONNX Runtime execution provider of the embedder: `auto` tries CUDA and falls back to CPU, `cuda` fails when CUDA cannot be loaded.' },
   embedTokenBudget: { env: 'PROTEA_EMBED_TOKEN_BUDGET', kind: 'int', default: '8192', doc: 'Padded tokens (batch size x longest sequence) per model call of the embedder; sequences are batched by length under it.' },
   indexDir: { env: 'PROTEA_INDEX_DIR', kind: 'string', default: '', doc: 'Where the KNN predictor caches its faiss reference indexes, one pair of files per (embedding config, annotation set and its content, evidence, aspect, metric, index kind); default `<PROTEA_STATE_DIR>/indexes` (relative to the project root). Safe to delete: an index is rebuilt when missing.' },
+  embedSpinWait: { env: 'PROTEA_EMBED_SPIN_WAIT', kind: 'enum', default: 'off', values: ['off', 'on'], doc: 'Whether ONNX Runtime\'s CPU threads spin-wait for work between model calls (its own default is on). Off leaves the cores to the stage\'s own work between calls (tokenising, pooling, Kafka) and to other processes; measured faster on 2 shared cores (bench/RESULTS.md). On may cut latency on a dedicated many-core machine.' },
   embedThreads: { env: 'PROTEA_EMBED_THREADS', kind: 'int', default: '0', doc: 'Intra-op threads of the ONNX Runtime CPU provider (0 = ONNX Runtime decides).' },
   predictThreads: { env: 'PROTEA_PREDICT_THREADS', kind: 'int', default: '0', doc: 'Worker threads of the predictor for alignments (the identity method); 0 = one per CPU core less one, at least one. faiss searches run on one thread that faiss parallelises itself.' },
   predictEmbedWaitS: { env: 'PROTEA_PREDICT_EMBED_WAIT_S', kind: 'int', default: '900', doc: 'How long the predictor waits for a query\'s embedding (or sequence) to land before it reports the query unpredictable, in seconds.' },
@@ -101,6 +102,7 @@ export interface Config {
   readonly embedDevice: 'auto' | 'cpu' | 'cuda';
   readonly embedTokenBudget: number;
   readonly embedThreads: number;
+  readonly embedSpinWait: 'off' | 'on';
   readonly predictThreads: number;
   readonly predictEmbedWaitS: number;
   readonly predictSweepMs: number;

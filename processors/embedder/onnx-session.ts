@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
+import { config } from '../../lib/config.js';
 import { ProteaError } from '../../lib/errors.js';
 
 export type Device = 'cuda' | 'cpu';
@@ -44,6 +45,9 @@ export function cudaProviderPresent(): boolean {
 async function create(file: string, device: DeviceSetting, threads: number): Promise<{ session: ort.InferenceSession; device: Device }> {
   const base: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
   if (threads > 0) base.intraOpNumThreads = threads;
+  // spinning intra-op threads hold the cores between calls, when the stage's
+  // own work (tokenising, pooling, Kafka) needs them (PROTEA_EMBED_SPIN_WAIT)
+  if (config().embedSpinWait === 'off') base.extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
   let cudaError: unknown;
   if (device !== 'cpu') {
     if (cudaProviderPresent()) {
