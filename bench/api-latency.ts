@@ -17,12 +17,10 @@
 // machine it takes CPU from the server, so read max req/s as a lower bound.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import autocannon, { type Result } from 'autocannon';
+import type { Result } from 'autocannon';
 import { PROJECT_ROOT } from '../lib/config.js';
-import { copyRows, type CopyValue } from '../lib/copy.js';
-import { createCopyPool, createQueryPool } from '../lib/db.js';
+import type { CopyValue } from '../lib/copy.js';
 import { freePort } from '../lib/free-port.js';
-import { insertPredictionSet } from '../lib/queries/prediction-sets.js';
 import { benchMain, benchProgram, positiveInt } from './cli.js';
 import { fmt, freshDatabase, machineLine, sleep, table } from './common.js';
 
@@ -48,6 +46,7 @@ function* generate<T>(total: number, row: (i: number) => T): Generator<T> {
 }
 
 async function seed(url: string, opts: Options): Promise<{ predictionSetId: string }> {
+  const [{ copyRows }, { createCopyPool, createQueryPool }, { insertPredictionSet }] = await Promise.all([import('../lib/copy.js'), import('../lib/db.js'), import('../lib/queries/prediction-sets.js')]);
   const db = await createQueryPool(url, { maximumPoolSize: 1 });
   const pool = createCopyPool(url, 1);
   const client = await pool.connect();
@@ -101,6 +100,7 @@ interface Row {
 }
 
 async function measure(base: string, route: Route, opts: Options, rate: number | null): Promise<Result> {
+  const { default: autocannon } = await import('autocannon');
   return autocannon({
     url: base,
     connections: opts.connections,

@@ -19,12 +19,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { config } from '../lib/config.js';
-import { AvroRegistry } from '../lib/schema-registry.js';
-import { loadSchema, type RecordName } from '../lib/schemas.js';
-import { readFasta } from '../parsers/fasta.js';
-import { dedupTopics, dedupTransform, type DedupInput } from '../processors/dedup/processor.js';
+import type { AvroRegistry } from '../lib/schema-registry.js';
+import type { RecordName } from '../lib/schemas.js';
+import type { DedupInput } from '../processors/dedup/processor.js';
 import type { IngestFastaRecord } from '../schemas/generated/types.js';
 import { benchMain, benchProgram, nonNegativeInt, positiveInt } from './cli.js';
 import { fmt, machineLine, table } from './common.js';
@@ -144,6 +143,7 @@ async function round(codec: Codec, streams: readonly Stream[], keep?: Buffer[][]
 async function records(o: Options, dir: string): Promise<Omit<Stream, 'subject'>[]> {
   const file = path.join(dir, 'swissprot-like.fasta');
   await generateFasta(file, { sequences: o.sequences, seed: o.seed });
+  const [{ readFasta }, { dedupTopics, dedupTransform }] = await Promise.all([import('../parsers/fasta.js'), import('../processors/dedup/processor.js')]);
   const topics = dedupTopics('bench');
   const jobId = '01935f6e-0000-7000-8000-000000000001';
   const ingest: IngestFastaRecord[] = [];
@@ -179,6 +179,11 @@ const median = (xs: readonly number[]): number => {
 };
 
 async function main(o: Options): Promise<void> {
+  const [{ SchemaRegistry }, { AvroRegistry }, { loadSchema }] = await Promise.all([
+    import('@kafkajs/confluent-schema-registry'),
+    import('../lib/schema-registry.js'),
+    import('../lib/schemas.js'),
+  ]);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'protea-bench-avro-'));
   const prefix = `protea-bench-avro-${Date.now().toString(36)}`;
   const registry = new AvroRegistry();

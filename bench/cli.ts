@@ -1,6 +1,13 @@
 // The benchmarks' entry points: each parses its options with commander, as
 // the `protea` CLI does, so every program has `--help` and rejects an unknown
 // option or a bad value with a message instead of running with a default.
+//
+// An entry point's top level imports only what defining its options needs
+// (commander, this module, lib/config.js, light helpers, types); what its run
+// function uses (kafkajs, pg, onnxruntime, faiss, arrow, the pipeline's
+// stages) is imported inside it with await import(), as cli/commands/ does:
+// static imports would all load before commander parses, so `--help` or a
+// mistyped option would cost seconds of CPU instead of a fraction of one.
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 

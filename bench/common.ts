@@ -2,6 +2,8 @@
 // (created fresh, dropped at the end, like test/helpers/fresh-database.ts),
 // waiting for consumer groups, CPU accounting per process from /proc, and
 // the output format.
+// Every benchmark imports this module, --help included: the helpers that
+// need pg, slonik or kafkajs import them when called (see bench/cli.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -9,15 +11,12 @@ import { readFile, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { config, PROJECT_ROOT } from '../lib/config.js';
-import { adminQuery, createCopyPool, withDatabase } from '../lib/db.js';
-import { deleteTopics, withAdmin } from '../lib/kafka-client.js';
-import { migrate } from '../lib/migrate.js';
+import type { createCopyPool } from '../lib/db.js';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { benchProgram, nonNegativeInt } from './cli.js';
 import { EXPERIMENTS, parseExperiments, type Experiment } from './experiments.js';
-import { TopicProducer, type OutgoingRecord } from '../lib/topic-producer.js';
+import type { OutgoingRecord, TopicProducer } from '../lib/topic-producer.js';
 import { TOPICS, subjectFor, topicName } from '../topics/catalogue.js';
-import { createTopics } from '../topics/create.js';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -31,6 +30,7 @@ export interface FreshDatabase {
 
 /** CREATE DATABASE protea_b_<hex> (migrated unless told otherwise); drop() removes it WITH (FORCE). */
 export async function freshDatabase(opts: { migrate?: boolean } = {}): Promise<FreshDatabase> {
+  const [{ adminQuery, withDatabase }, { migrate }] = await Promise.all([import('../lib/db.js'), import('../lib/migrate.js')]);
   const server = config().dbUrl;
   const maintenance = withDatabase(server, 'postgres');
   const name = `protea_b_${randomBytes(5).toString('hex')}`;
@@ -63,6 +63,7 @@ export async function freshDatabase(opts: { migrate?: boolean } = {}): Promise<F
  * with a warning rather than the benchmark hanging.
  */
 export async function dropDatabase(maintenanceUrl: string, name: string, timeoutMs = 60_000): Promise<boolean> {
+  const { createCopyPool } = await import('../lib/db.js');
   const pool = createCopyPool(maintenanceUrl, 1);
   try {
     const client = await pool.connect();
@@ -89,6 +90,7 @@ export interface FreshNamespace {
 
 /** A new topic namespace with every catalogue topic created and its schemas registered; drop() deletes topics and subjects. */
 export async function freshNamespace(): Promise<FreshNamespace> {
+  const [{ deleteTopics }, { createTopics }] = await Promise.all([import('../lib/kafka-client.js'), import('../topics/create.js')]);
   const namespace = `protea_b_${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const drop = async () => {
     const names = TOPICS.map((s) => topicName(s, namespace));
@@ -120,6 +122,7 @@ export async function freshNamespace(): Promise<FreshNamespace> {
 
 /** Resolves when every group is Stable with at least one member (partitions assigned). */
 export async function waitForGroups(groupIds: readonly string[], timeoutMs = 60_000): Promise<number> {
+  const { withAdmin } = await import('../lib/kafka-client.js');
   const t0 = Date.now();
   await withAdmin(async (admin) => {
     for (;;) {
@@ -134,26 +137,28 @@ export async function waitForGroups(groupIds: readonly string[], timeoutMs = 60_
 
 /** Sum of the log-end offsets of a topic's partitions (= records, no transactions). */
 export async function logEndTotal(topic: string): Promise<number> {
+  const { withAdmin } = await import('../lib/kafka-client.js');
   return withAdmin(async (admin) => (await admin.fetchTopicOffsets(topic)).reduce((s, o) => s + Number(o.high), 0));
 }
 
 /** Row counts of tables, polled on one connection. */
 export class RowCounter {
-  private readonly pool;
+  /** a promise: the pool is created once lib/db.js, imported lazily, has loaded */
+  private readonly pool: Promise<ReturnType<typeof createCopyPool>>;
   constructor(url: string) {
-    this.pool = createCopyPool(url, 1);
+    this.pool = import('../lib/db.js').then(({ createCopyPool }) => createCopyPool(url, 1));
   }
   async counts(tables: readonly string[]): Promise<number[]> {
     const sql = `SELECT ${tables.map((t, i) => `(SELECT count(*) FROM ${t})::bigint AS c${i}`).join(', ')}`;
     this.statements++;
-    const row = (await this.pool.query(sql)).rows[0] as Record<string, string>;
+    const row = (await (await this.pool).query(sql)).rows[0] as Record<string, string>;
     return tables.map((_, i) => Number(row[`c${i}`]));
   }
   /** statements this counter ran (each is a transaction of the database's xact_commit) */
   statements = 0;
   async query<T = Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> {
     this.statements++;
-    return (await this.pool.query(text, values)).rows as T[];
+    return (await (await this.pool).query(text, values)).rows as T[];
   }
   /** pids of the backends connected to this database */
   async backendPids(): Promise<number[]> {
@@ -165,26 +170,34 @@ export class RowCounter {
     return Number(row?.n ?? 0) - this.statements;
   }
   async close(): Promise<void> {
-    await this.pool.end();
+    await (await this.pool).end();
   }
 }
 
 /** A TopicProducer that notes when the first and the last record went to one topic (performance.now() ms). */
-export class TimedProducer extends TopicProducer {
-  first = 0;
-  last = 0;
-  sent = 0;
-  constructor(private readonly watched: string) {
-    super();
-  }
-  override async send<T>(topic: string, records: readonly OutgoingRecord<T>[]): Promise<void> {
-    if (topic === this.watched && records.length > 0 && this.first === 0) this.first = performance.now();
-    await super.send(topic, records);
-    if (topic === this.watched) {
-      this.sent += records.length;
-      this.last = performance.now();
+export interface TimedProducer extends TopicProducer {
+  first: number;
+  last: number;
+  sent: number;
+}
+
+/** A new TimedProducer watching `watched` (a function, not a class: its base class is imported lazily). */
+export async function timedProducer(watched: string): Promise<TimedProducer> {
+  const { TopicProducer } = await import('../lib/topic-producer.js');
+  class Timed extends TopicProducer implements TimedProducer {
+    first = 0;
+    last = 0;
+    sent = 0;
+    override async send<T>(topic: string, records: readonly OutgoingRecord<T>[]): Promise<void> {
+      if (topic === watched && records.length > 0 && this.first === 0) this.first = performance.now();
+      await super.send(topic, records);
+      if (topic === watched) {
+        this.sent += records.length;
+        this.last = performance.now();
+      }
     }
   }
+  return new Timed();
 }
 
 // ── stages as child processes ───────────────────────────────────────────────

@@ -12,8 +12,7 @@ import path from 'node:path';
 import { Option } from 'commander';
 import { config } from '../lib/config.js';
 import type { EmbeddingRecipe } from '../processors/embedder/backend.js';
-import { openOnnxBackend, type OnnxBackend } from '../processors/embedder/onnx-backend.js';
-import { writeTestModel } from '../processors/embedder/test-model.js';
+import type { OnnxBackend } from '../processors/embedder/onnx-backend.js';
 import { benchMain, benchProgram, nonNegativeInt, positiveInt } from './cli.js';
 import { drawLength, randomSequence, Rng } from './generate.js';
 
@@ -73,6 +72,7 @@ export async function bareLoop(backend: OnnxBackend, seqs: string[], maxLength: 
 }
 
 benchMain<Opts>(import.meta.url, program, async (opts) => {
+  const [{ openOnnxBackend }, { writeTestModel }] = await Promise.all([import('../processors/embedder/onnx-backend.js'), import('../processors/embedder/test-model.js')]);
   const rng = new Rng(opts.seed);
   const seqs = Array.from({ length: opts.sequences }, () => randomSequence(rng, drawLength(rng)));
   const lengths = seqs.map((s) => Math.min(s.length, opts.maxLength)).sort((a, b) => a - b);

@@ -17,15 +17,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { config } from '../lib/config.js';
-import { withQueryPool } from '../lib/db.js';
-import { createEmbeddingConfig, recipeOf } from '../lib/queries/embedding-configs.js';
-import { TopicProducer } from '../lib/topic-producer.js';
 import type { EmbeddingBackend, EmbeddingRecipe } from '../processors/embedder/backend.js';
-import { openBackend } from '../processors/embedder/backends.js';
-import { openOnnxBackend } from '../processors/embedder/onnx-backend.js';
-import { runEmbedder } from '../processors/embedder/processor.js';
 import { recipeFromInput } from '../processors/embedder/recipe.js';
-import { writeTestModel } from '../processors/embedder/test-model.js';
 import type { SequenceRecord } from '../schemas/generated/types.js';
 import { benchMain, benchProgram, nonNegativeInt, positiveInt } from './cli.js';
 import { freshDatabase, freshNamespace, logEndTotal, machineLine, sleep } from './common.js';
@@ -60,6 +53,7 @@ function sequences(rng: Rng, n: number): SequenceRecord[] {
 }
 
 async function produceSequences(topic: string, records: readonly SequenceRecord[]): Promise<void> {
+  const { TopicProducer } = await import('../lib/topic-producer.js');
   const producer = new TopicProducer();
   try {
     for (let i = 0; i < records.length; i += 5000) await producer.send(topic, records.slice(i, i + 5000).map((value) => ({ key: value.md5, value })));
@@ -74,6 +68,7 @@ async function produceSequences(topic: string, records: readonly SequenceRecord[
  * from the first embed() call, and the peak RSS seen.
  */
 async function stageRun(ns: string, dbUrl: string, recipe: EmbeddingRecipe, expected: number, outTopic: string): Promise<{ seconds: number; cpuSeconds: number; embedSeconds: number; peakRss: number; rssBefore: number; groups: string[][] }> {
+  const [{ openBackend }, { runEmbedder }] = await Promise.all([import('../processors/embedder/backends.js'), import('../processors/embedder/processor.js')]);
   const base = await logEndTotal(outTopic);
   let first = 0;
   let cpuAtFirst: NodeJS.CpuUsage | undefined;
@@ -127,6 +122,12 @@ function cpuSecondsSince(from: NodeJS.CpuUsage | undefined): number {
 }
 
 benchMain<Opts>(import.meta.url, program, async (opts) => {
+  const [{ withQueryPool }, { createEmbeddingConfig, recipeOf }, { openOnnxBackend }, { writeTestModel }] = await Promise.all([
+    import('../lib/db.js'),
+    import('../lib/queries/embedding-configs.js'),
+    import('../processors/embedder/onnx-backend.js'),
+    import('../processors/embedder/test-model.js'),
+  ]);
   console.log(machineLine());
   const ns = await freshNamespace();
   const db = await freshDatabase({ migrate: true });

@@ -15,9 +15,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createCopyPool } from '../lib/db.js';
-import { readEmbeddingsArrow } from '../lib/embeddings-arrow.js';
-import { exportEmbeddings } from '../lib/embeddings-export.js';
 import { benchMain, benchProgram, positiveInt } from './cli.js';
 import { fmt, freshDatabase, machineLine, table } from './common.js';
 
@@ -36,6 +33,7 @@ const program = benchProgram('embeddings-export', 'embeddings export rows/s: Pos
 
 async function run(o: Options): Promise<number> {
   if (o.dim % 4 !== 0) throw new Error('--dim must be a multiple of 4 (vectors are md5 digests repeated)');
+  const [{ createCopyPool }, { readEmbeddingsArrow }, { exportEmbeddings }] = await Promise.all([import('../lib/db.js'), import('../lib/embeddings-arrow.js'), import('../lib/embeddings-export.js')]);
   const db = await freshDatabase();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'protea-bench-export-'));
   const pool = createCopyPool(db.url, 1);

@@ -40,19 +40,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { adminQuery, withQueryPool } from '../lib/db.js';
-import { withAdmin } from '../lib/kafka-client.js';
 import { config } from '../lib/config.js';
-import { enricherAlignmentPairsTotal, enricherFeatureNullsTotal } from '../lib/metrics.js';
-import { createEmbeddingConfig } from '../lib/queries/embedding-configs.js';
-import { TopicProducer } from '../lib/topic-producer.js';
-import { startStages, type RunningStage } from '../pipeline/stages.js';
+import type { RunningStage } from '../pipeline/stages.js';
 import { AlignmentPool, normalizeSequence } from '../processors/alignment/index.js';
-import { enricherThreads, runEnricher } from '../processors/enricher/processor.js';
 import { recipeFromInput } from '../processors/embedder/recipe.js';
-import { startPrediction, waitForPrediction } from '../processors/predictor/predict-job.js';
-import { fastaRun, gafRun, oboRun } from '../topics/ingest-runs.js';
-import { produce } from '../topics/produce.js';
 import { FLAT_OBO_VERSION, writeCafa3Inputs } from './cafa3-inputs.js';
 import { benchMain, benchProgram, positiveInt } from './cli.js';
 import { fmt, freshDatabase, freshNamespace, logEndTotal, machineLine, sleep, table } from './common.js';
@@ -89,6 +80,21 @@ function delta(after: Map<string, number>, before: Map<string, number>): Map<str
 }
 
 async function run(o: Options): Promise<void> {
+  const [
+    { adminQuery, withQueryPool }, { withAdmin }, { enricherAlignmentPairsTotal, enricherFeatureNullsTotal }, { createEmbeddingConfig }, { TopicProducer },
+    { startStages }, { enricherThreads, runEnricher }, { startPrediction, waitForPrediction }, { fastaRun, gafRun, oboRun }, { produce },
+  ] = await Promise.all([
+    import('../lib/db.js'),
+    import('../lib/kafka-client.js'),
+    import('../lib/metrics.js'),
+    import('../lib/queries/embedding-configs.js'),
+    import('../lib/topic-producer.js'),
+    import('../pipeline/stages.js'),
+    import('../processors/enricher/processor.js'),
+    import('../processors/predictor/predict-job.js'),
+    import('../topics/ingest-runs.js'),
+    import('../topics/produce.js'),
+  ]);
   const t0 = Date.now();
   const threads = o.threads ?? enricherThreads();
   const dir = await mkdtemp(path.join(tmpdir(), 'protea-enricher-'));

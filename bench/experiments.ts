@@ -12,10 +12,10 @@
 //                 instead of GZIP: no compression on send, no decompression
 //                 on fetch (bigger log on disk).
 //
-// In this process: applyExperiments(names). In a child stage: node
+// In this process: await applyExperiments(names). In a child stage: node
 // --import <dist/bench/experiments.js> with PROTEA_BENCH_EXPERIMENTS=a,b in its
 // environment (the module applies them when it is loaded).
-import { TopicProducer, type OutgoingRecord } from '../lib/topic-producer.js';
+import type { OutgoingRecord, TopicProducer } from '../lib/topic-producer.js';
 
 export const EXPERIMENTS = ['chunked-send', 'no-gzip'] as const;
 export type Experiment = (typeof EXPERIMENTS)[number];
@@ -29,7 +29,10 @@ export function parseExperiments(raw: string | undefined): Experiment[] {
   return names as Experiment[];
 }
 
-export function applyExperiments(names: readonly Experiment[]): void {
+export async function applyExperiments(names: readonly Experiment[]): Promise<void> {
+  if (names.length === 0) return;
+  // imported here: the ingest benchmarks load this module to define their options (see bench/cli.ts)
+  const { TopicProducer } = await import('../lib/topic-producer.js');
   for (const name of names) {
     if (applied.has(name)) continue;
     applied.add(name);
@@ -59,4 +62,4 @@ export function childImportArgs(): string[] {
   return ['--import', new URL(import.meta.url).href];
 }
 
-applyExperiments(parseExperiments(process.env.PROTEA_BENCH_EXPERIMENTS));
+await applyExperiments(parseExperiments(process.env.PROTEA_BENCH_EXPERIMENTS));

@@ -32,16 +32,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fastaRun } from '../topics/ingest-runs.js';
-import { createKafkaClient } from '../lib/kafka-client.js';
-import { runDedup } from '../processors/dedup/processor.js';
 import type { ProcessorHandle } from '../processors/runner.js';
-import { PROTEIN_DATA_COLUMNS, proteinsSink } from '../sinks/proteins.js';
-import { runSink, type SinkRunner } from '../sinks/runner.js';
-import { sequencesSink } from '../sinks/sequences.js';
-import { produce } from '../topics/produce.js';
+import type { SinkRunner } from '../sinks/runner.js';
 import {
-  CpuMeter, RowCounter, TimedProducer, cpuDelta, fmt, freshDatabase, freshNamespace, machineLine, printCpu, sleep, startChild, table, waitForGroups,
+  CpuMeter, RowCounter, cpuDelta, fmt, freshDatabase, freshNamespace, machineLine, printCpu, sleep, startChild, table, timedProducer, waitForGroups,
   type Child, type CpuSnapshot, type FreshDatabase, type FreshNamespace,
   pipelineBenchOptions,
   pipelineBenchProgram,
@@ -50,8 +44,7 @@ import {
 import { benchMain } from './cli.js';
 import { applyExperiments, childImportArgs } from './experiments.js';
 import { generateFasta, type FastaManifest } from './generate.js';
-import { directLoad, type DirectLoadReport } from './direct-load.js';
-import { createCopyPool } from '../lib/db.js';
+import type { DirectLoadReport } from './direct-load.js';
 
 const TARGET = 30_000;
 /** issue 13: the pipeline's rate over the direct load's */
@@ -68,6 +61,13 @@ interface Stages {
 
 /** Dedup + the two sinks, as children or in this process. */
 async function startStages(which: ('dedup' | 'sinks')[], ns: FreshNamespace, db: FreshDatabase, o: Options, logDir: string): Promise<Stages> {
+  const [{ createKafkaClient }, { runDedup }, { proteinsSink }, { runSink }, { sequencesSink }] = await Promise.all([
+    import('../lib/kafka-client.js'),
+    import('../processors/dedup/processor.js'),
+    import('../sinks/proteins.js'),
+    import('../sinks/runner.js'),
+    import('../sinks/sequences.js'),
+  ]);
   const ingest = ns.topic('ingest.fasta');
   const groups: string[] = [];
   const children: Child[] = [];
@@ -185,6 +185,7 @@ interface DirectRun {
 
 /** Loads the file into a fresh database with directLoad(), metering this process and the database's backends. */
 async function runDirect(file: string): Promise<DirectRun> {
+  const [{ createCopyPool }, { directLoad }] = await Promise.all([import('../lib/db.js'), import('./direct-load.js')]);
   const machine = machineLine();
   const db = await freshDatabase();
   const counter = new RowCounter(db.url);
@@ -229,6 +230,7 @@ interface Content {
  * of the sequence it links to, each progress item by its text (file and line).
  */
 async function contentOf(counter: RowCounter): Promise<Content> {
+  const { PROTEIN_DATA_COLUMNS } = await import('../sinks/proteins.js');
   const protein = ['accession', ...PROTEIN_DATA_COLUMNS].map((c) => `p.${c}`).join(', ');
   const [row] = await counter.query<Content>(`
     SELECT (SELECT count(*) FROM sequence)::int AS sequences,
@@ -263,7 +265,8 @@ function printDirect(d: DirectRun): void {
 }
 
 async function run(o: Options): Promise<void> {
-  applyExperiments(o.experiments);
+  const [{ fastaRun }, { createKafkaClient }, { produce }] = await Promise.all([import('../topics/ingest-runs.js'), import('../lib/kafka-client.js'), import('../topics/produce.js')]);
+  await applyExperiments(o.experiments);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'protea-bench-fasta-'));
   const file = path.join(dir, `swissprot-like.fasta${o.gzip ? '.gz' : ''}`);
   process.stderr.write(`generating ${o.sequences} FASTA entries (seed ${o.seed}) in ${dir} ...\n`);
@@ -302,7 +305,7 @@ async function run(o: Options): Promise<void> {
   };
   try {
     const ingest = ns.topic('ingest.fasta');
-    const producer = new TimedProducer(ingest);
+    const producer = await timedProducer(ingest);
     await producer.connect();
     const meter = new CpuMeter(() => (stages?.children ?? []).map((c) => ({ name: c.name, pid: c.proc.pid })), () => counter.backendPids());
     const expect = { records: manifest.entries, sequences: manifest.distinctSequences, proteins: manifest.distinctAccessions };

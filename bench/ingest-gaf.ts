@@ -22,21 +22,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { gafRun, oboRun } from '../topics/ingest-runs.js';
-import { createKafkaClient } from '../lib/kafka-client.js';
-import { TopicProducer } from '../lib/topic-producer.js';
-import { runSink, type SinkRunner } from '../sinks/runner.js';
+import type { SinkRunner } from '../sinks/runner.js';
 import type { IngestGafRecord } from '../schemas/generated/types.js';
-import { produce } from '../topics/produce.js';
 import {
-  CpuMeter, RowCounter, TimedProducer, cpuDelta, fmt, freshDatabase, freshNamespace, machineLine, printCpu, sleep, startChild, table, waitForGroups,
+  CpuMeter, RowCounter, cpuDelta, fmt, freshDatabase, freshNamespace, machineLine, printCpu, sleep, startChild, table, timedProducer, waitForGroups,
   type Child, type CpuSnapshot,
   pipelineBenchOptions,
   pipelineBenchProgram,
   type PipelineBenchOptions,
 } from './common.js';
-import { annotationsSink } from '../sinks/annotations.js';
-import { ontologySink } from '../sinks/ontology.js';
 import { applyExperiments, childImportArgs } from './experiments.js';
 import { benchMain, nonNegativeInt } from './cli.js';
 import { generateFasta, generateGaf } from './generate.js';
@@ -50,7 +44,16 @@ interface Options extends PipelineBenchOptions {
 }
 
 async function run(o: Options): Promise<number> {
-  applyExperiments(o.experiments);
+  const [{ gafRun, oboRun }, { createKafkaClient }, { TopicProducer }, { runSink }, { produce }, { annotationsSink }, { ontologySink }] = await Promise.all([
+    import('../topics/ingest-runs.js'),
+    import('../lib/kafka-client.js'),
+    import('../lib/topic-producer.js'),
+    import('../sinks/runner.js'),
+    import('../topics/produce.js'),
+    import('../sinks/annotations.js'),
+    import('../sinks/ontology.js'),
+  ]);
+  await applyExperiments(o.experiments);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'protea-bench-gaf-'));
   const ext = o.gzip ? '.gz' : '';
   process.stderr.write(`generating a ${o.sequences}-entry FASTA (for its accessions) and ${o.rows} GAF rows (seed ${o.seed}) in ${dir} ...\n`);
@@ -108,7 +111,7 @@ async function run(o: Options): Promise<number> {
       }
       await waitForGroups([`${ns.namespace}.sink.annotations`]);
     };
-    const producer = new TimedProducer(topic);
+    const producer = await timedProducer(topic);
     await producer.connect();
     const meter = new CpuMeter(() => children.map((c) => ({ name: c.name, pid: c.proc.pid })), () => counter.backendPids());
     const produceGaf = () => produce(gafRun(gafFile, { source: 'goa', version: `bench-${o.seed}`, ontology: OBO_VERSION }), { producer, namespace: ns.namespace, progress: null, batchSize: o.batch });

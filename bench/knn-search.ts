@@ -18,9 +18,8 @@ import { InvalidArgumentError } from 'commander';
 import type * as Faiss from 'faiss-node';
 import { mulberry32 } from '../lib/seeded-random.js';
 import { normaliseRows } from '../processors/predictor/faiss-params.js';
-import { faissThread } from '../processors/predictor/faiss-thread.js';
-import { ReferenceIndex } from '../processors/predictor/reference-index.js';
-import { SearchPool } from '../processors/predictor/search-pool.js';
+import type { ReferenceIndex } from '../processors/predictor/reference-index.js';
+import type { SearchPool } from '../processors/predictor/search-pool.js';
 import { benchProgram, isEntryPoint, nonNegativeInt, positiveInt } from './cli.js';
 
 /** A comma-separated list of positive integers ('100_000' allowed). */
@@ -103,6 +102,11 @@ async function timePool(pool: SearchPool, index: ReferenceIndex, queries: Float3
 }
 
 async function main() {
+  const [{ faissThread }, { ReferenceIndex }, { SearchPool }] = await Promise.all([
+    import('../processors/predictor/faiss-thread.js'),
+    import('../processors/predictor/reference-index.js'),
+    import('../processors/predictor/search-pool.js'),
+  ]);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'protea-knn-bench-'));
   const pool = new SearchPool();
   const rows: Row[] = [];

@@ -22,13 +22,9 @@
 // rows/s = records consumed / that time. The time inside transactions (BEGIN
 // to COMMIT) is reported too.
 import { performance } from 'node:perf_hooks';
-import { createCopyPool } from '../lib/db.js';
 import type { CopyValue, PgClient } from '../lib/copy.js';
-import { TopicConsumer, type IncomingRecord } from '../lib/topic-consumer.js';
-import { TopicProducer } from '../lib/topic-producer.js';
+import type { IncomingRecord } from '../lib/topic-consumer.js';
 import type { SequenceRecord } from '../schemas/generated/types.js';
-import { runSink } from '../sinks/runner.js';
-import { sequencesSink } from '../sinks/sequences.js';
 import { RowCounter, fmt, freshDatabase, freshNamespace, logEndTotal, machineLine, sleep, table, type FreshDatabase } from './common.js';
 import { Rng, drawLength, md5, randomSequence } from './generate.js';
 import { InvalidArgumentError, Option } from 'commander';
@@ -49,6 +45,7 @@ export interface SinkResult {
 
 /** Produces `n` sequence records (about 10% repeat an earlier sequence, so share its key); returns the distinct keys. */
 export async function produceSequences(topic: string, n: number, seed: number): Promise<{ distinct: number; residues: number; ms: number }> {
+  const { TopicProducer } = await import('../lib/topic-producer.js');
   const rng = new Rng(seed);
   const producer = new TopicProducer();
   await producer.connect();
@@ -81,6 +78,7 @@ export async function produceSequences(topic: string, n: number, seed: number): 
  * `hooks` run once it has joined its group and once it has the `n` records (before it stops): a caller's CPU window.
  */
 export async function copySink(namespace: string, db: FreshDatabase, n: number, maxRecords: number, tag: string, hooks: { joined?: () => Promise<void>; done?: () => Promise<void> } = {}): Promise<SinkResult> {
+  const [{ runSink }, { sequencesSink }] = await Promise.all([import('../sinks/runner.js'), import('../sinks/sequences.js')]);
   let first = 0;
   const mapping = {
     ...sequencesSink,
@@ -119,6 +117,7 @@ function insertText(k: number): string {
  * transaction with the offsets fence, rows as batched multi-row INSERTs.
  */
 async function insertSink(topic: string, namespace: string, db: FreshDatabase, n: number, maxRecords: number, rowsPerInsert: number, tag: string): Promise<SinkResult> {
+  const [{ createCopyPool }, { TopicConsumer }, { sequencesSink }] = await Promise.all([import('../lib/db.js'), import('../lib/topic-consumer.js'), import('../sinks/sequences.js')]);
   const sinkName = 'sequences_insert';
   const pool = createCopyPool(db.url, 1);
   const client: PgClient = await pool.connect();

@@ -24,17 +24,12 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { PROJECT_ROOT } from '../lib/config.js';
-import { createCopyPool } from '../lib/db.js';
 import type { PgClient } from '../lib/copy.js';
 import type { IncomingRecord } from '../lib/topic-consumer.js';
-import { dedupTopics, dedupTransform, type DedupInput } from '../processors/dedup/processor.js';
+import type { DedupInput } from '../processors/dedup/processor.js';
 import type { ProteinRecord, SequenceRecord } from '../schemas/generated/types.js';
 import type { IngestGafRecord } from '../schemas/generated/types.js';
-import { proteinsSink } from '../sinks/proteins.js';
-import { writeBatch, type SinkMapping } from '../sinks/runner.js';
-import { sequencesSink } from '../sinks/sequences.js';
-import { readFasta } from '../parsers/fasta.js';
-import { readGaf } from '../parsers/gaf.js';
+import type { SinkMapping } from '../sinks/runner.js';
 import { fmt, freshDatabase, table } from './common.js';
 import { generateFasta, generateGaf, readGoTerms } from './generate.js';
 import { Option } from 'commander';
@@ -42,9 +37,9 @@ import { benchMain, benchProgram, nonNegativeInt, positiveInt } from './cli.js';
 
 type Timings = Map<string, { ms: number; calls: number }>;
 
-// the annotations sink is loaded when built (it may not be in every checkout)
+// the annotations sink is loaded when built (it may not be in every checkout), and only for --sink annotations
 const annotationsJs = path.join(PROJECT_ROOT, 'dist', 'sinks', 'annotations.js');
-const annotationsSink = existsSync(annotationsJs) ? ((await import(pathToFileURL(annotationsJs).href)) as { annotationsSink?: SinkMapping<never> }).annotationsSink : undefined;
+const loadAnnotationsSink = async () => (existsSync(annotationsJs) ? ((await import(pathToFileURL(annotationsJs).href)) as { annotationsSink?: SinkMapping<never> }).annotationsSink : undefined);
 
 function label(q: unknown): string {
   const text = typeof q === 'string' ? q : ((q as { text?: string })?.text ?? String(q));
@@ -88,6 +83,7 @@ function incoming<T>(topic: string, values: readonly T[], firstOffset: number): 
 }
 
 async function records(file: string, chunk: number): Promise<{ sequences: SequenceRecord[][]; proteins: ProteinRecord[][] }> {
+  const [{ dedupTopics, dedupTransform }, { readFasta }] = await Promise.all([import('../processors/dedup/processor.js'), import('../parsers/fasta.js')]);
   const topics = dedupTopics('bench');
   const jobId = '01935f6e-0000-7000-8000-000000000000';
   const out = { sequences: [] as SequenceRecord[][], proteins: [] as ProteinRecord[][] };
@@ -114,6 +110,12 @@ async function records(file: string, chunk: number): Promise<{ sequences: Sequen
 }
 
 async function scenario(order: 'sequences-first' | 'proteins-first', data: Awaited<ReturnType<typeof records>>): Promise<void> {
+  const [{ createCopyPool }, { proteinsSink }, { writeBatch }, { sequencesSink }] = await Promise.all([
+    import('../lib/db.js'),
+    import('../sinks/proteins.js'),
+    import('../sinks/runner.js'),
+    import('../sinks/sequences.js'),
+  ]);
   const db = await freshDatabase();
   const pool = createCopyPool(db.url, 2);
   const timings: Timings = new Map();
@@ -173,7 +175,8 @@ function report(timings: Timings, wall: number, recordsOf: (statement: string) =
 }
 
 /** The annotations sink's transactions on generated GAF rows, statement by statement. */
-async function annotations(rows: number, chunk: number, seed: number, dir: string): Promise<void> {
+async function annotations(mapping: SinkMapping<IngestGafRecord>, rows: number, chunk: number, seed: number, dir: string): Promise<void> {
+  const [{ createCopyPool }, { writeBatch }, { readGaf }] = await Promise.all([import('../lib/db.js'), import('../sinks/runner.js'), import('../parsers/gaf.js')]);
   const { proteins } = await generateFasta(path.join(dir, 'swissprot-like.fasta'), { sequences: Math.max(1000, Math.ceil(rows / 5)), seed });
   const gaf = path.join(dir, 'goa-like.gaf');
   const manifest = await generateGaf(gaf, proteins, { rows, seed });
@@ -193,7 +196,6 @@ async function annotations(rows: number, chunk: number, seed: number, dir: strin
     const snap = (await raw.query(`INSERT INTO ontology_snapshot (obo_url, obo_version, term_count) VALUES ($1, $2, $3) RETURNING id`, [manifest.obo, oboVersion, terms.length])).rows[0] as { id: string };
     await raw.query('INSERT INTO go_term (ontology_snapshot_id, go_id, aspect) SELECT $1, unnest($2::text[]), unnest($3::text[])', [snap.id, terms.map((t) => t.id), terms.map((t) => t.aspect)]);
     const client = timedClient(raw, timings, 'gaf ');
-    const mapping = annotationsSink as SinkMapping<IngestGafRecord>;
     const t0 = performance.now();
     let transactions = 0;
     for (let i = 0; i < values.length; i += chunk) {
@@ -230,8 +232,9 @@ async function main(o: { sink: string; sequences: number; rows: number; chunk: n
   const dir = await mkdtemp(path.join(os.tmpdir(), 'protea-bench-stmt-'));
   try {
     if (o.sink === 'annotations') {
+      const annotationsSink = await loadAnnotationsSink();
       if (!annotationsSink) throw new Error('sinks/annotations.ts (annotationsSink) is not built: nothing to measure');
-      await annotations(o.rows, chunk, o.seed, dir);
+      await annotations(annotationsSink as SinkMapping<IngestGafRecord>, o.rows, chunk, o.seed, dir);
       return;
     }
     const file = path.join(dir, 'swissprot-like.fasta');
