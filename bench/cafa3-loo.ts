@@ -22,24 +22,19 @@
 //   npm run bench:cafa3                      # needs `protea stack up`
 //   npm run bench:cafa3 -- --limit 500       # the first 500 targets only (quick look)
 //   npm run bench:cafa3 -- --methods knn1,knn5
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { adminQuery, withQueryPool } from '../lib/db.js';
-import { createEmbeddingConfig } from '../lib/queries/embedding-configs.js';
 import { createScoringConfig, scorePredictionSet } from '../lib/queries/scoring-configs.js';
-import { TopicProducer } from '../lib/topic-producer.js';
 import { evaluateFiles } from '../evaluation/run-files.js';
 import { exportPredictions } from '../lib/predictions-export.js';
-import { startStages } from '../pipeline/stages.js';
-import { recipeFromInput } from '../processors/embedder/recipe.js';
 import { startPrediction, waitForPrediction } from '../processors/predictor/predict-job.js';
 import { FEATURE_FAMILIES, type PredictionParams } from '../processors/predictor/params.js';
-import { fastaRun, gafRun, oboRun } from '../topics/ingest-runs.js';
-import { produce } from '../topics/produce.js';
-import { FLAT_OBO_VERSION, writeCafa3Inputs, writeNaivePredictions } from './cafa3-inputs.js';
-import { fmt, freshDatabase, freshNamespace, machineLine, sleep, table } from './common.js';
+import { writeCafa3Inputs, writeNaivePredictions } from './cafa3-inputs.js';
+import { startCafa3Pipeline } from './cafa3-pipeline.js';
+import { fmt, machineLine, table } from './common.js';
+import { withQueryPool } from '../lib/db.js';
 
 const program = new Command('bench-cafa3')
   .description('leave-one-out GO prediction on the real CAFA3 targets: naive, identity, KNN k=1 and k=5 on the default embedding')
@@ -51,42 +46,15 @@ const program = new Command('bench-cafa3')
 const opts = program.opts<{ limit?: string; methods: string; kmerModel?: string; keep?: boolean }>();
 const methods = opts.methods.split(',').map((m) => m.trim());
 
-async function until<T>(label: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 1_800_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${label} (last: ${JSON.stringify(v)})`);
-    await sleep(1000);
-  }
-}
-
 const t0 = Date.now();
 const dir = await mkdtemp(path.join(tmpdir(), 'protea-cafa3-'));
 const inputs = await writeCafa3Inputs(dir, opts.limit ? { limit: Number(opts.limit) } : {});
 console.log(`${machineLine()}\nCAFA3 targets ${inputs.targets.length} (with ground truth: MFO ${inputs.perNamespace.F}, BPO ${inputs.perNamespace.P}, CCO ${inputs.perNamespace.C}); ${inputs.terms} terms in the flat release`);
-const db = await freshDatabase();
-const ns = await freshNamespace();
-const q = <R>(text: string, values: unknown[] = []) => adminQuery<R>(db.url, text, values);
-const stages = await startStages(
-  ['dedup', 'embedder', 'predictor', 'enricher', 'sink:sequences', 'sink:proteins', 'sink:jobs', 'sink:ontology', 'sink:annotations', 'sink:query_sets', 'sink:embeddings', 'sink:predictions'],
-  { namespace: ns.namespace, dbUrl: db.url },
-);
-const producer = new TopicProducer();
+const pipeline = await startCafa3Pipeline(inputs, opts.kmerModel ? { kmerModel: opts.kmerModel } : {});
+const { db, ns, kmer } = pipeline;
 try {
-  const kmer = await withQueryPool(async (pool) => (await createEmbeddingConfig(pool, recipeFromInput(opts.kmerModel ? { model: opts.kmerModel } : {}), { active: true })).row, db.url);
-  const tLoad = Date.now();
-  await produce(oboRun(inputs.obo, { version: FLAT_OBO_VERSION }), { producer, namespace: ns.namespace, progress: null });
-  await until('the flat release', () => q<{ n: number }>('SELECT count(*)::int AS n FROM go_term'), (r) => r[0]!.n === inputs.terms);
-  await produce(gafRun(inputs.gaf, { source: 'cafa3-groundtruth', version: '1', ontology: FLAT_OBO_VERSION }), { producer, namespace: ns.namespace, progress: null });
-  await produce(fastaRun(inputs.fasta, { source: 'cafa', querySet: 'cafa3-targets' }), { producer, namespace: ns.namespace, progress: null });
-  const gafRows = (await import('node:fs')).readFileSync(inputs.gaf, 'utf8').split('\n').filter((l) => l && !l.startsWith('!')).length;
-  await until('annotations, query set and embeddings', () => q<{ a: number; e: number; s: number }>(`
-      SELECT (SELECT count(*) FROM protein_go_annotation)::int AS a, (SELECT count(*) FROM query_set_entry)::int AS e,
-             (SELECT count(DISTINCT sequence_id) FROM sequence_embedding WHERE embedding_config_id = $1)::int AS s`, [kmer.id]),
-    (r) => r[0]!.a === gafRows && r[0]!.e === inputs.targets.length && r[0]!.s === new Set(inputs.targets).size);
-  const distinct = (await q<{ n: number }>('SELECT count(*)::int AS n FROM sequence'))[0]!.n;
-  console.log(`loaded in ${((Date.now() - tLoad) / 1000).toFixed(1)} s: ${fmt(gafRows)} annotation rows, ${fmt(inputs.targets.length)} query proteins, ${fmt(distinct)} distinct sequences embedded (${kmer.model_name})`);
+  const distinct = (await pipeline.q<{ n: number }>('SELECT count(*)::int AS n FROM sequence'))[0]!.n;
+  console.log(`loaded in ${pipeline.loadSeconds.toFixed(1)} s: ${fmt(pipeline.gafRows)} annotation rows, ${fmt(inputs.targets.length)} query proteins, ${fmt(distinct)} distinct sequences embedded (${kmer.model_name})`);
 
   const preds = path.join(dir, 'predictions');
   await mkdir(preds, { recursive: true });
@@ -124,11 +92,5 @@ try {
   }
   console.log(`\n${table(timing)}\n\n${table(rows)}\n\ntotal ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 } finally {
-  await producer.disconnect().catch(() => undefined);
-  await Promise.allSettled(stages.map((s) => s.stop()));
-  if (!opts.keep) {
-    await ns.drop();
-    await db.drop();
-    await rm(dir, { recursive: true, force: true });
-  } else console.log(`kept: database ${db.name}, namespace ${ns.namespace}, files ${dir}`);
+  await pipeline.close({ keep: opts.keep, dir });
 }

@@ -20,6 +20,17 @@ import { TOPICS, subjectFor, topicName } from '../topics/catalogue.js';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Polls `read` every second until `ok` holds; throws with the last value after `timeoutMs`. */
+export async function until<T>(label: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 1_800_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${label} (last: ${JSON.stringify(v)})`);
+    await sleep(1000);
+  }
+}
+
 // ── fresh namespace and database ────────────────────────────────────────────
 
 export interface FreshDatabase {

@@ -36,32 +36,20 @@
 //
 //   npm run bench:enricher                      # needs `protea stack up`
 //   npm run bench:enricher -- --limit 300       # the first 300 targets only (quick look)
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { config } from '../lib/config.js';
-import type { RunningStage } from '../pipeline/stages.js';
 import { AlignmentPool, normalizeSequence } from '../processors/alignment/index.js';
-import { recipeFromInput } from '../processors/embedder/recipe.js';
-import { FLAT_OBO_VERSION, writeCafa3Inputs } from './cafa3-inputs.js';
+import { writeCafa3Inputs } from './cafa3-inputs.js';
 import { benchMain, benchProgram, positiveInt } from './cli.js';
-import { fmt, freshDatabase, freshNamespace, logEndTotal, machineLine, sleep, table } from './common.js';
+import { fmt, logEndTotal, machineLine, sleep, table, until } from './common.js';
 import { FEATURE_FAMILIES } from '../processors/predictor/params.js';
 
 interface Options { limit?: number; repeat: number; threads?: number; microBatch?: number; atOnce: number[]; split?: boolean; keep?: boolean; timeout: number }
 
 const FAMILIES = FEATURE_FAMILIES;
-
-async function until<T>(label: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${label} (last: ${JSON.stringify(v)})`);
-    await sleep(1000);
-  }
-}
 
 /** Sum of a counter's values by label string, read from the in-process registry. */
 async function counterValues(c: { get(): Promise<{ values: { value: number; labels: Record<string, string | number | undefined> }[] }> }): Promise<Map<string, number>> {
@@ -80,48 +68,23 @@ function delta(after: Map<string, number>, before: Map<string, number>): Map<str
 }
 
 async function run(o: Options): Promise<void> {
-  const [
-    { adminQuery, withQueryPool }, { withAdmin }, { enricherAlignmentPairsTotal, enricherFeatureNullsTotal }, { createEmbeddingConfig }, { TopicProducer },
-    { startStages }, { enricherThreads, runEnricher }, { startPrediction, waitForPrediction }, { fastaRun, gafRun, oboRun }, { produce },
-  ] = await Promise.all([
-    import('../lib/db.js'),
+  const [{ withAdmin }, { enricherAlignmentPairsTotal, enricherFeatureNullsTotal }, { enricherThreads, runEnricher }, { startPrediction, waitForPrediction }, { startCafa3Pipeline }] = await Promise.all([
     import('../lib/kafka-client.js'),
     import('../lib/metrics.js'),
-    import('../lib/queries/embedding-configs.js'),
-    import('../lib/topic-producer.js'),
-    import('../pipeline/stages.js'),
     import('../processors/enricher/processor.js'),
     import('../processors/predictor/predict-job.js'),
-    import('../topics/ingest-runs.js'),
-    import('../topics/produce.js'),
+    import('./cafa3-pipeline.js'),
   ]);
   const t0 = Date.now();
   const threads = o.threads ?? enricherThreads();
   const dir = await mkdtemp(path.join(tmpdir(), 'protea-enricher-'));
   const inputs = await writeCafa3Inputs(dir, o.limit !== undefined ? { limit: o.limit } : {});
   console.log(`${machineLine()}\nCAFA3 targets ${inputs.targets.length}; alignment threads ${threads} (both sides); enricher micro-batch ${o.microBatch ?? 'default (256)'}, partitions at once ${o.atOnce.join(' and ')}; max align cells ${fmt(config().enrichMaxAlignCells)}, alignment cache ${fmt(config().enrichAlignCache)}`);
-  const db = await freshDatabase();
-  const ns = await freshNamespace();
-  const q = <R>(text: string, values: unknown[] = []) => adminQuery<R>(db.url, text, values);
-  let stages: RunningStage[] = await startStages(
-    ['dedup', 'embedder', 'predictor', 'enricher', 'sink:sequences', 'sink:proteins', 'sink:jobs', 'sink:ontology', 'sink:annotations', 'sink:query_sets', 'sink:embeddings', 'sink:predictions'],
-    { namespace: ns.namespace, dbUrl: db.url },
-  );
-  const producer = new TopicProducer();
+  const pipeline = await startCafa3Pipeline(inputs, { timeoutMs: o.timeout });
+  const { db, ns, kmer, q } = pipeline;
   try {
     // ── 1. the workload: one KNN k=5 prediction without features ─────────────
-    const kmer = await withQueryPool(async (pool) => (await createEmbeddingConfig(pool, recipeFromInput({}), { active: true })).row, db.url);
-    const tLoad = Date.now();
-    await produce(oboRun(inputs.obo, { version: FLAT_OBO_VERSION }), { producer, namespace: ns.namespace, progress: null });
-    await until('the flat release', () => q<{ n: number }>('SELECT count(*)::int AS n FROM go_term'), (r) => r[0]!.n === inputs.terms, o.timeout);
-    await produce(gafRun(inputs.gaf, { source: 'cafa3-groundtruth', version: '1', ontology: FLAT_OBO_VERSION }), { producer, namespace: ns.namespace, progress: null });
-    await produce(fastaRun(inputs.fasta, { source: 'cafa', querySet: 'cafa3-targets' }), { producer, namespace: ns.namespace, progress: null });
-    const gafRows = (await readFile(inputs.gaf, 'utf8')).split('\n').filter((l) => l && !l.startsWith('!')).length;
-    await until('annotations, query set and embeddings', () => q<{ a: number; e: number; s: number }>(`
-        SELECT (SELECT count(*) FROM protein_go_annotation)::int AS a, (SELECT count(*) FROM query_set_entry)::int AS e,
-               (SELECT count(DISTINCT sequence_id) FROM sequence_embedding WHERE embedding_config_id = $1)::int AS s`, [kmer.id]),
-      (r) => r[0]!.a === gafRows && r[0]!.e === inputs.targets.length && r[0]!.s === new Set(inputs.targets).size, o.timeout);
-    console.log(`loaded in ${((Date.now() - tLoad) / 1000).toFixed(1)} s`);
+    console.log(`loaded in ${pipeline.loadSeconds.toFixed(1)} s`);
     const tPredict = Date.now();
     const started = await startPrediction({
       method: 'knn', k: 5, threshold: null, metric: 'cosine', aspectSeparated: true, evidenceCodes: ['EXP'], excludeSelf: true, features: [],
@@ -135,8 +98,7 @@ async function run(o: Options): Promise<void> {
     const rawRecords = await logEndTotal(rawTopic);
     // the pass-through outputs of step 1 must all be on the topic before the enricher runs are counted after them
     await until('the pass-through outputs', () => logEndTotal(outTopic), (n) => n === rawRecords, o.timeout);
-    await Promise.allSettled(stages.map((s) => s.stop('workload ready')));
-    stages = [];
+    await pipeline.stopStages('workload ready');
     const rows = (await q<{ n: number }>('SELECT count(*)::int AS n FROM go_prediction WHERE prediction_set_id = $1', [started.predictionSetId]))[0]!.n;
     console.log(`KNN k=5 prediction in ${((Date.now() - tPredict) / 1000).toFixed(1)} s: ${fmt(started.queries)} queries, ${fmt(rawRecords)} raw records, ${fmt(rows)} prediction rows (predicted ${fmt(predicted.predicted)}, unpredictable ${fmt(predicted.unpredictable)})`);
 
@@ -267,13 +229,7 @@ async function run(o: Options): Promise<void> {
     console.log(`\nnull features in the last enricher run (protea_enricher_feature_nulls_total; of ${fmt(rows)} rows):\n${nullRows.length > 1 ? table(nullRows) : '(none)'}`);
     console.log(`\ntotal ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   } finally {
-    await producer.disconnect().catch(() => undefined);
-    await Promise.allSettled(stages.map((s) => s.stop()));
-    if (!o.keep) {
-      await ns.drop();
-      await db.drop();
-      await rm(dir, { recursive: true, force: true });
-    } else console.log(`kept: database ${db.name}, namespace ${ns.namespace}, files ${dir}`);
+    await pipeline.close({ keep: o.keep, dir });
   }
 }
 
