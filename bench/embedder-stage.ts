@@ -6,7 +6,7 @@
 // with the feeds built beforehand; the weight-free default backend's sequences/s, and
 // the stage's peak memory over a large replay of the sequences topic.
 //
-//   node dist/bench/embedder-stage.js                                  # 1,000 seq on a 6x320 model, 20,000 k-mer, replay of 200,000
+//   node dist/bench/embedder-stage.js                                  # 3,000 seq on a 6x320 model, 20,000 k-mer, replay of 200,000
 //   node dist/bench/embedder-stage.js --replay-sequences 0             # without the memory part
 //
 // Times run from the stage's first embed() call (group join and model load
@@ -32,15 +32,17 @@ interface Opts {
   model: string;
   rounds: number;
   seed: number;
+  atOnce: number;
 }
 
 const program = benchProgram('embedder-stage', 'the embedder stage through Kafka against a bare session.run loop; k-mer stage throughput; peak memory of a large replay')
-  .option('--sequences <n>', 'sequences of the ONNX comparison', positiveInt, 1000)
+  .option('--sequences <n>', 'sequences of the ONNX comparison', positiveInt, 3000)
   .option('--model <LxH>', 'generated ONNX model, layers x hidden', '6x320')
   .option('--rounds <n>', 'rounds of the ONNX comparison (best of)', positiveInt, 2)
   .option('--kmer-sequences <n>', 'sequences of the k-mer stage run', nonNegativeInt, 20_000)
   .option('--replay-sequences <n>', 'sequences of the memory run (0 = skip)', nonNegativeInt, 200_000)
-  .option('--seed <n>', 'seed of lengths and residues', nonNegativeInt, 42);
+  .option('--seed <n>', 'seed of lengths and residues', nonNegativeInt, 42)
+  .option('--at-once <n>', 'partitions the stage works on at once (the runtime\'s partitionsAtOnce)', positiveInt, 1);
 
 /** Distinct generated sequences as the dedup stage would send them. */
 function sequences(rng: Rng, n: number): SequenceRecord[] {
@@ -67,8 +69,8 @@ async function produceSequences(topic: string, records: readonly SequenceRecord[
  * group until the embeddings topic holds `expected` more messages; seconds
  * from the first embed() call, and the peak RSS seen.
  */
-async function stageRun(ns: string, dbUrl: string, recipe: EmbeddingRecipe, expected: number, outTopic: string): Promise<{ seconds: number; cpuSeconds: number; embedSeconds: number; peakRss: number; rssBefore: number; groups: string[][] }> {
-  const [{ openBackend }, { runEmbedder }] = await Promise.all([import('../processors/embedder/backends.js'), import('../processors/embedder/processor.js')]);
+async function stageRun(ns: string, dbUrl: string, recipe: EmbeddingRecipe, expected: number, outTopic: string, partitionsAtOnce: number): Promise<{ seconds: number; cpuSeconds: number; embedSeconds: number; peakRss: number; rssBefore: number; groups: string[][] }> {
+  const [{ openBackend }, { runEmbedder }, { withAdmin }] = await Promise.all([import('../processors/embedder/backends.js'), import('../processors/embedder/processor.js'), import('../lib/kafka-client.js')]);
   const base = await logEndTotal(outTopic);
   let first = 0;
   let cpuAtFirst: NodeJS.CpuUsage | undefined;
@@ -91,21 +93,32 @@ async function stageRun(ns: string, dbUrl: string, recipe: EmbeddingRecipe, expe
   const rssBefore = process.memoryUsage().rss;
   let peakRss = rssBefore;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
-  const handle = await runEmbedder({ namespace: ns, dbUrl, groupId: `${ns}.bench.${Date.now()}`, configIds: [recipe.id], openBackend: opener, handleSignals: false });
+  // Sequences the stage has transformed, counted by its own callback: the bench
+  // waits on it and asks the broker for the topic's log end only once they are
+  // all through (asking every 50 ms opened an admin connection each time, CPU
+  // in this process that was the bench's, not the stage's).
+  let transformed = 0;
+  let allTransformed!: () => void;
+  const through = new Promise<void>((resolve) => (allTransformed = resolve));
+  const onRecords = (records: readonly unknown[]) => {
+    transformed += records.length;
+    if (transformed >= expected) allTransformed();
+  };
+  const progress = setInterval(() => process.stderr.write(`  ${transformed}/${expected} sequences through the stage, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`), 5000);
+  const handle = await runEmbedder({ namespace: ns, dbUrl, groupId: `${ns}.bench.${Date.now()}`, configIds: [recipe.id], openBackend: opener, onRecords, partitionsAtOnce, handleSignals: false });
   try {
-    let lastDraw = 0;
-    for (;;) {
-      const n = (await logEndTotal(outTopic)) - base;
-      if (n >= expected) break;
-      if (Date.now() - lastDraw > 5000) {
-        lastDraw = Date.now();
-        process.stderr.write(`  ${n}/${expected} embeddings, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`);
-      }
-      await sleep(50);
-    }
+    // then until the topic holds every output (the stage sends after its transform), on an
+    // admin client connected beforehand (a connection per look-up would be timed too)
+    await withAdmin(async (admin) => {
+      const onTopic = async () => (await admin.fetchTopicOffsets(outTopic)).reduce((sum, o) => sum + Number(o.high), 0);
+      await onTopic();
+      await Promise.race([through, handle.done]);
+      while ((await onTopic()) - base < expected) await sleep(10);
+    });
     return { seconds: (performance.now() - first) / 1000, cpuSeconds: cpuSecondsSince(cpuAtFirst), embedSeconds: inEmbed / 1000, peakRss, rssBefore, groups };
   } finally {
     clearInterval(sampler);
+    clearInterval(progress);
     await handle.stop('bench round done');
   }
 }
@@ -156,7 +169,7 @@ benchMain<Opts>(import.meta.url, program, async (opts) => {
     const backendTimes: number[] = [];
     let groups = 0;
     for (let r = 0; r < opts.rounds; r++) {
-      const run = await stageRun(ns.namespace, db.url, recipe, opts.sequences, outTopic);
+      const run = await stageRun(ns.namespace, db.url, recipe, opts.sequences, outTopic, opts.atOnce);
       stageTimes.push(run.seconds);
       stageCpu.push(run.cpuSeconds);
       embedTimes.push(run.embedSeconds);
@@ -192,7 +205,7 @@ benchMain<Opts>(import.meta.url, program, async (opts) => {
     if (opts.kmerSequences > 0) {
       await produceSequences(ns.topic('sequences'), all.slice(opts.sequences, opts.kmerSequences));
       const onTopic = Math.max(opts.sequences, opts.kmerSequences);
-      const k = await stageRun(ns.namespace, db.url, kmer, onTopic, outTopic);
+      const k = await stageRun(ns.namespace, db.url, kmer, onTopic, outTopic, opts.atOnce);
       const kres = all.slice(0, onTopic).reduce((a, r) => a + r.length, 0);
       console.log(`k-mer default ${kmer.modelName}: ${onTopic} sequences in ${k.seconds.toFixed(1)} s: ${(onTopic / k.seconds).toFixed(0)} seq/s, ${(kres / k.seconds).toFixed(0)} res/s`);
     }
@@ -202,7 +215,7 @@ benchMain<Opts>(import.meta.url, program, async (opts) => {
       const have = Math.max(opts.sequences, opts.kmerSequences);
       if (opts.replaySequences > have) await produceSequences(ns.topic('sequences'), all.slice(have, opts.replaySequences));
       const onTopic = Math.max(have, opts.replaySequences);
-      const m = await stageRun(ns.namespace, db.url, kmer, onTopic, outTopic);
+      const m = await stageRun(ns.namespace, db.url, kmer, onTopic, outTopic, opts.atOnce);
       const mib = (x: number) => (x / 2 ** 20).toFixed(0);
       console.log(`replay of ${onTopic} sequences under ${kmer.modelName}: ${m.seconds.toFixed(1)} s (${(onTopic / m.seconds).toFixed(0)} seq/s); process RSS ${mib(m.rssBefore)} MiB before, peak ${mib(m.peakRss)} MiB (+${mib(m.peakRss - m.rssBefore)} MiB)`);
     }

@@ -88,3 +88,31 @@ t.test('vector length: concat multiplies by the layers, mean_max by two', async 
   t.equal(pooledDim(320, 3, { layerAgg: 'concat', pooling: 'mean' }), 960);
   t.equal(pooledDim(320, 3, { layerAgg: 'concat', pooling: 'mean_max' }), 1920);
 });
+
+t.test('mean over spans longer than eight residues (the rows are summed eight at a time): every row counted once', async (t) => {
+  // one layer, hidden 2, no CLS/EOS: residue i holds (i + 1, -(i + 1) / 2), 21 residues (8 + 8 + 5)
+  const n = 21;
+  const layer = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) [layer[2 * i], layer[2 * i + 1]] = [i + 1, -(i + 1) / 2];
+  const s: SequenceStates = { layers: [layer], offset: 0, hidden: 2, residueStart: 0, residueCount: n, clsPosition: null };
+  const [all, tail, eight, nine] = poolSpans(s, [{ start: 0, end: 21 }, { start: 3, end: 20 }, { start: 5, end: 13 }, { start: 12, end: 21 }], recipe({}));
+  close(t, all!, [11, -5.5], 'residues 1..21: mean 11');
+  close(t, tail!, [12, -6], 'residues 4..20 (8 + 8 + 1): mean 12');
+  close(t, eight!, [9.5, -4.75], 'residues 6..13, exactly eight: mean 9.5');
+  close(t, nine!, [17, -8.5], 'residues 13..21 (8 + 1): mean 17');
+  // the same through two layers (mean aggregation copies the rows first) and the same origin offset in a batch
+  const twice = new Float32Array(4 * n + 6);
+  twice.set(layer, 6);
+  const batch: SequenceStates = { layers: [twice, twice], offset: 6, hidden: 2, residueStart: 0, residueCount: n, clsPosition: null };
+  close(t, poolSpans(batch, [{ start: 3, end: 20 }], recipe({}))[0]!, [12, -6], 'two layers, offset in a batch output');
+});
+
+t.test('a long mean keeps float64 accuracy: 1,000 residues of 0.1 plus one of 1e4', async (t) => {
+  const n = 1001;
+  const layer = new Float32Array(n).fill(0.1);
+  layer[500] = 1e4;
+  const s: SequenceStates = { layers: [layer], offset: 0, hidden: 1, residueStart: 0, residueCount: n, clsPosition: null };
+  const got = poolSpans(s, [{ start: 0, end: n }], recipe({}))[0]![0]!;
+  const want = Math.fround((1000 * Math.fround(0.1) + 1e4) / n);
+  t.equal(got, want, `mean ${got}, want ${want} (the float32 of the exact mean)`);
+});

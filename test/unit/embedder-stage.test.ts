@@ -67,6 +67,12 @@ t.test('a backend failure escapes: the runner bisects it to the sequence that fa
 t.test('vectors go on the wire as float32 little-endian', async (t) => {
   const b = vectorBytes(new Float32Array([1, -2.5, 0]));
   t.same([...b], [0, 0, 0x80, 0x3f, 0, 0, 0x20, 0xc0, 0, 0, 0, 0]);
+  // a vector that is a view into a larger buffer (as pooled outputs are): only its own bytes, copied
+  const whole = new Float32Array([7, 1, -2.5, 9]);
+  const view = vectorBytes(whole.subarray(1, 3));
+  t.same([...view], [0, 0, 0x80, 0x3f, 0, 0, 0x20, 0xc0]);
+  whole[1] = 0;
+  t.equal(view.readFloatLE(0), 1, 'the bytes are a copy: later writes to the vector do not reach the message');
 });
 
 t.test('recipe options: defaults, allowed values and the rules between fields, each naming the option', async (t) => {
