@@ -75,7 +75,8 @@ function rowJson(r: PageRow & { rank?: number }, features: boolean) {
 /**
  * Answers a prediction read. `by` is what rows group by after the fixed
  * filter: the protein (a set's predictions) or the set (a protein's).
- * `metadata` goes into the Arrow schema.
+ * `metadata` goes into the Arrow schema (called after `mustExist`, which may
+ * be what looks its contents up).
  */
 export async function sendPredictions(
   request: FastifyRequest,
@@ -84,7 +85,7 @@ export async function sendPredictions(
   q: PredictionQuery,
   filter: PredictionFilter,
   by: GroupBy,
-  metadata: ReadonlyMap<string, string>,
+  metadata: () => ReadonlyMap<string, string>,
   /** throws when what the filter names does not exist; a JSON page calls it only when it comes back empty (a row proves it) */
   mustExist: () => Promise<void> = async () => {},
 ): Promise<unknown> {
@@ -125,7 +126,7 @@ export async function sendPredictions(
           await output.flush();
         }
       : async () => {
-          const arrow = new PredictionsArrowStream(metadata, 8192, [{ name: 'prediction_set_id', kind: 'text', nullable: false }]);
+          const arrow = new PredictionsArrowStream(metadata(), 8192, [{ name: 'prediction_set_id', kind: 'text', nullable: false }]);
           await streamFullPredictionRows(db, filter, by, q.top, async (r) => {
             const record = { prediction_set_id: r.prediction_set_id, ...recordOf(r, r.term_score) }; // the extra column of this stream
             await output.writeBytes(arrow.add(record));

@@ -5,10 +5,13 @@
 //     --jobs job rows;
 //  2. `protea api` started as a separate process on it (node bin/protea.js
 //     api, PROTEA_DB_URL and PROTEA_API_* in its environment), on loopback;
-//  3. autocannon on each route at a fixed rate (--rate req/s for --duration s)
-//     and then unthrottled (the maximum throughput), printing p50/p99 latency
-//     and req/s per route, and each route's ratio to GET /health (the same
-//     process, no database: the baseline of this run).
+//  3. each route at a constant rate (--rate req/s for --duration s, evenly
+//     spaced, latency from each request's due time: bench/paced-load.ts, which
+//     says why autocannon's rate limit is not that) and then unthrottled with
+//     autocannon (the maximum throughput), printing p50/p99 latency and req/s
+//     per route, and each route's ratio to GET /health (the same process, no
+//     database: the baseline of this run). --autocannon-rate adds autocannon's
+//     own fixed-rate pass, for comparison.
 // Routes: GET /proteins/:accession/predictions (random accessions),
 // GET /prediction-sets/:id/predictions?limit=50 (first page, and a page
 // --cursor-depth pages in, through its `next` cursor), GET /jobs. A route
@@ -23,6 +26,7 @@ import type { CopyValue } from '../lib/copy.js';
 import { freePort } from '../lib/free-port.js';
 import { benchMain, benchProgram, positiveInt } from './cli.js';
 import { fmt, freshDatabase, machineLine, sleep, table } from './common.js';
+import { pacedLoad } from './paced-load.js';
 
 interface Options {
   rows: number;
@@ -33,6 +37,7 @@ interface Options {
   connections: number;
   cursorDepth: number;
   max: boolean;
+  autocannonRate: boolean;
   keep: boolean;
 }
 
@@ -172,7 +177,10 @@ async function run(opts: Options): Promise<number> {
         notServed.push(`${route.name}: the probe answered ${probe.status} ${body.slice(0, 160)}`);
         continue;
       }
-      for (const [mode, rate] of [[`${opts.rate} req/s`, opts.rate], ...(opts.max ? [['max', null] as const] : [])] as const) {
+      log(`${route.name}: ${opts.rate} req/s, paced, for ${opts.duration} s`);
+      const paced = await pacedLoad({ base, path: route.paths, rate: opts.rate, durationS: opts.duration, connections: opts.connections });
+      rows.push({ route: route.name, mode: `${opts.rate} req/s`, p50: paced.p50, p99: paced.p99, mean: paced.mean, rps: paced.rps, non2xx: paced.non2xx, errors: paced.errors });
+      for (const [mode, rate] of [...(opts.autocannonRate ? [[`${opts.rate} req/s (autocannon)`, opts.rate] as const] : []), ...(opts.max ? [['max', null] as const] : [])]) {
         log(`${route.name}: ${mode} for ${opts.duration} s`);
         const res = await measure(base, route, opts, rate);
         rows.push({ route: route.name, mode, p50: res.latency.p50, p99: res.latency.p99, mean: res.latency.mean, rps: res.requests.average, non2xx: res.non2xx, errors: res.errors + res.timeouts });
@@ -182,11 +190,11 @@ async function run(opts: Options): Promise<number> {
     const baseline = (mode: string) => rows.find((r) => r.route.startsWith('GET /health') && r.mode === mode);
     console.log(`\nAPI latency: ${fmt(opts.rows)} go_prediction rows, ${fmt(opts.proteins)} proteins, ${fmt(opts.jobs)} jobs; ${opts.connections} connections, ${opts.duration} s per pass; protea api as its own process on loopback\n`);
     console.log(table([
-      // autocannon's latencies are whole milliseconds: the ratio is of the means, which a 0 ms p50 does not zero
+      // autocannon's latencies are whole milliseconds (the paced pass's are not): the ratio is of the means, which a 0 ms p50 does not zero
       ['route', 'rate', 'p50 ms', 'p99 ms', 'mean ms', 'req/s', 'non-2xx', 'errors', 'mean / health', 'req/s / health'],
       ...rows.map((r) => {
         const b = baseline(r.mode);
-        return [r.route, r.mode, r.p50.toFixed(0), r.p99.toFixed(0), r.mean.toFixed(2), fmt(r.rps), String(r.non2xx), String(r.errors), b && b.mean > 0 ? `${(r.mean / b.mean).toFixed(1)}x` : '-', b && b.rps > 0 ? `${(r.rps / b.rps).toFixed(2)}` : '-'];
+        return [r.route, r.mode, r.p50.toFixed(1), r.p99.toFixed(1), r.mean.toFixed(2), fmt(r.rps), String(r.non2xx), String(r.errors), b && b.mean > 0 ? `${(r.mean / b.mean).toFixed(1)}x` : '-', b && b.rps > 0 ? `${(r.rps / b.rps).toFixed(2)}` : '-'];
       }),
     ]));
     for (const n of notServed) console.log(`not served: ${n}`);
@@ -215,6 +223,7 @@ const program = benchProgram('api-latency', 'HTTP API latency: p50/p99 and req/s
   .option('--connections <n>', 'concurrent connections', positiveInt, 10)
   .option('--cursor-depth <n>', 'pages to follow before the later-page cursor', positiveInt, 20)
   .option('--no-max', 'skip the unthrottled (max throughput) pass')
+  .option('--autocannon-rate', 'also run autocannon at --rate (bursts each second: see bench/paced-load.ts)', false)
   .option('--keep', 'leave the database behind', false);
 
 benchMain<Options>(import.meta.url, program, run);

@@ -90,8 +90,13 @@ export function registerPredictionSetRoutes(app: FastifyInstance, db: DatabasePo
       const id = request.params.id.toLowerCase();
       const q = request.query;
       const aspect = aspectOf(q.aspect);
-      const set = await getPredictionSetDetail(db, id);
-      if (!set) throw notFound('prediction set', id, SET_HINT);
+      // the set is looked up only when a JSON page comes back empty (a row proves it exists)
+      // or before a stream, whose Arrow schema carries its metadata: one query per page, not two
+      let set: PredictionSetListRow | null = null;
+      const mustExist = async () => {
+        set = await getPredictionSetDetail(db, id);
+        if (!set) throw notFound('prediction set', id, SET_HINT);
+      };
       const filter = {
         setId: id,
         ...(q.protein !== undefined ? { protein: q.protein } : {}),
@@ -99,16 +104,19 @@ export function registerPredictionSetRoutes(app: FastifyInstance, db: DatabasePo
         ...(q.min_score !== undefined ? { minScore: q.min_score } : {}),
         ...(q.go_id !== undefined ? { goId: q.go_id } : {}),
       };
-      const metadata = new Map([
-        ['prediction_set_id', set.id],
-        ['kind', set.kind],
-        ['name', set.name ?? ''],
-        ['ontology_snapshot_id', set.ontology_snapshot_id],
-        ['obo_version', set.obo_version],
-        ['filters', JSON.stringify({ protein: q.protein ?? null, aspect: aspect ?? null, min_score: q.min_score ?? null, go_id: q.go_id ?? null, top: q.top ?? null })],
-        ['created_by', 'protea-stream api'],
-      ]);
-      return sendPredictions(request, reply, db, q, filter, 'protein', metadata);
+      const metadata = () => {
+        const s = set!; // mustExist ran first
+        return new Map([
+          ['prediction_set_id', s.id],
+          ['kind', s.kind],
+          ['name', s.name ?? ''],
+          ['ontology_snapshot_id', s.ontology_snapshot_id],
+          ['obo_version', s.obo_version],
+          ['filters', JSON.stringify({ protein: q.protein ?? null, aspect: aspect ?? null, min_score: q.min_score ?? null, go_id: q.go_id ?? null, top: q.top ?? null })],
+          ['created_by', 'protea-stream api'],
+        ]);
+      };
+      return sendPredictions(request, reply, db, q, filter, 'protein', metadata, mustExist);
     },
   );
 }

@@ -127,7 +127,7 @@ export function registerProteinRoutes(app: FastifyInstance, db: DatabasePool): v
         ...(q.min_score !== undefined ? { minScore: q.min_score } : {}),
         ...(q.go_id !== undefined ? { goId: q.go_id } : {}),
       };
-      const metadata = new Map([
+      const metadata = () => new Map([
         ['protein', accession],
         ['filters', JSON.stringify({ prediction_set_id: setId ?? null, aspect: aspect ?? null, min_score: q.min_score ?? null, go_id: q.go_id ?? null, top: q.top ?? null })],
         ['created_by', 'protea-stream api'],

@@ -235,6 +235,13 @@ t.test('predictions: bad parameters are 400 naming the parameter, an unknown set
   await expectError(t, app, `/proteins/P69905/predictions?after=${encodeCursor(['not-a-uuid', 1, 2])}`, 400, 'USAGE', 'after');
   await expectError(t, app, `/prediction-sets/${randomUUID()}/predictions`, 404, 'NOT_FOUND', 'id');
   await expectError(t, app, '/prediction-sets/12/predictions', 400, 'USAGE', 'id');
+  // unknown in every format, and a known set whose filter matches nothing is an empty page, not a 404
+  for (const rest of ['?top=2', '?format=tsv', '?format=arrow', '?protein=P69905']) {
+    await expectError(t, app, `/prediction-sets/${randomUUID()}/predictions${rest}`, 404, 'NOT_FOUND', 'id');
+  }
+  const empty = await get(app, `${base}?protein=NOSUCH1`);
+  t.equal(empty.statusCode, 200);
+  t.same(json(empty), { predictions: [], next: null }, 'a known set with no row for the filter');
 });
 
 t.test('predictions formats: TSV is CAFA target/term/score, Arrow an IPC stream, chosen by ?format= or Accept', async (t) => {
