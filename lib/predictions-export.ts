@@ -179,13 +179,20 @@ function refsOf(rows: readonly FullRow[]): string[] {
   return [...new Set(sorted.map((r) => r.ref_protein!))];
 }
 
-function arrowMetadata(set: PredictionSetRow, opts: ExportPredictionsOptions): Map<string, string> {
-  return new Map([
+/** The Arrow schema metadata that names a prediction set (the export and the API's streams). */
+export function setMetadataEntries(set: Pick<PredictionSetRow, 'id' | 'kind' | 'name' | 'ontology_snapshot_id' | 'obo_version'>): [string, string][] {
+  return [
     ['prediction_set_id', set.id],
     ['kind', set.kind],
     ['name', set.name ?? ''],
     ['ontology_snapshot_id', set.ontology_snapshot_id],
     ['obo_version', set.obo_version],
+  ];
+}
+
+function arrowMetadata(set: PredictionSetRow, opts: ExportPredictionsOptions): Map<string, string> {
+  return new Map([
+    ...setMetadataEntries(set),
     ['propagate', String(Boolean(opts.propagate))],
     ['top', opts.top === undefined ? '' : String(opts.top)],
     ['min_score', opts.minScore === undefined ? '' : String(opts.minScore)],

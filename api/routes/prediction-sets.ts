@@ -3,6 +3,7 @@
 // CAFA TSV or an Arrow stream).
 import type { FastifyInstance } from 'fastify';
 import type { DatabasePool } from '../../lib/db.js';
+import { setMetadataEntries } from '../../lib/predictions-export.js';
 import { getPredictionSetDetail, predictionCountsByAspect, predictionSetTotals, predictionSetsPage, type PredictionSetListRow } from '../../lib/queries/reference-lists.js';
 import { notFound } from '../errors.js';
 import { timeKeyedPage } from '../read-cursors.js';
@@ -104,18 +105,12 @@ export function registerPredictionSetRoutes(app: FastifyInstance, db: DatabasePo
         ...(q.min_score !== undefined ? { minScore: q.min_score } : {}),
         ...(q.go_id !== undefined ? { goId: q.go_id } : {}),
       };
-      const metadata = () => {
-        const s = set!; // mustExist ran first
-        return new Map([
-          ['prediction_set_id', s.id],
-          ['kind', s.kind],
-          ['name', s.name ?? ''],
-          ['ontology_snapshot_id', s.ontology_snapshot_id],
-          ['obo_version', s.obo_version],
+      const metadata = () =>
+        new Map([
+          ...setMetadataEntries(set!), // mustExist ran first
           ['filters', JSON.stringify({ protein: q.protein ?? null, aspect: aspect ?? null, min_score: q.min_score ?? null, go_id: q.go_id ?? null, top: q.top ?? null })],
           ['created_by', 'protea-stream api'],
         ]);
-      };
       return sendPredictions(request, reply, db, q, filter, 'protein', metadata, mustExist);
     },
   );
