@@ -67,7 +67,7 @@ The database is PROTEA_DB_URL, writes go to the topics of PROTEA_TOPIC_NAMESPACE
       const port = opts.port === undefined ? cfg.apiPort : parsePort(opts.port);
       const [{ buildApi }, { createQueryPool, redact }, { logger }] = await Promise.all([import('../../api/server.js'), import('../../lib/db.js'), import('../../lib/log.js')]);
       const log = logger('api');
-      const db = await createQueryPool(cfg.dbUrl, { statementTimeoutMs: cfg.apiStatementTimeoutMs, resetOnRelease: false });
+      const db = await createQueryPool(cfg.dbUrl, { statementTimeoutMs: cfg.apiStatementTimeoutMs, resetOnRelease: false, maximumPoolSize: cfg.apiDbPoolSize });
       const app = await buildApi({ db, logger: log });
       try {
         await app.listen({ host, port });
