@@ -44,7 +44,7 @@ export const SETTINGS = {
   apiUploadMaxBytes: { env: 'PROTEA_API_UPLOAD_MAX_BYTES', kind: 'int', default: '104857600', doc: 'Largest FASTA upload POST /query-sets accepts, in bytes (413 beyond).' },
   apiMaxStreams: { env: 'PROTEA_API_MAX_STREAMS', kind: 'int', default: '100', doc: 'Live job streams (GET /jobs/ID/stream, Server-Sent Events) the API serves at once; one more is answered 503 TOO_MANY_STREAMS.' },
   apiStatementTimeoutMs: { env: 'PROTEA_API_STATEMENT_TIMEOUT_MS', kind: 'int', default: '15000', doc: 'PostgreSQL statement timeout of the API\'s queries, in milliseconds (a query past it is cancelled and answered 503).' },
-  apiDbPoolSize: { env: 'PROTEA_API_DB_POOL_SIZE', kind: 'int', default: '10', doc: 'PostgreSQL connections the API holds at most; requests beyond wait for one.' },
+  apiDbPoolSize: { env: 'PROTEA_API_DB_POOL_SIZE', kind: 'int', default: '10', doc: 'PostgreSQL connections the API holds at most (1 or more); requests beyond wait for one.' },
   apiSubgraphMaxNodes: { env: 'PROTEA_API_SUBGRAPH_MAX_NODES', kind: 'int', default: '2000', doc: 'Most terms GET /ontology-snapshots/ID/subgraph answers (the GO ids asked and all their ancestors); a larger subgraph is refused with 400: ask for fewer terms.' },
   retryMaxAttempts: { env: 'PROTEA_RETRY_MAX_ATTEMPTS', kind: 'int', default: '10', doc: 'Attempts in all (the first included) of a stage step that fails with a retry-disposition error, before the stage gives the batch back.' },
   retryInitialDelayMs: { env: 'PROTEA_RETRY_INITIAL_DELAY_MS', kind: 'int', default: '200', doc: 'Backoff before the second attempt; it doubles per attempt, with jitter (a delay is drawn between half and all of it).' },

@@ -67,6 +67,9 @@ The database is PROTEA_DB_URL, writes go to the topics of PROTEA_TOPIC_NAMESPACE
       const port = opts.port === undefined ? cfg.apiPort : parsePort(opts.port);
       const [{ buildApi }, { createQueryPool, redact }, { logger }] = await Promise.all([import('../../api/server.js'), import('../../lib/db.js'), import('../../lib/log.js')]);
       const log = logger('api');
+      if (cfg.apiDbPoolSize < 1) {
+        throw new ProteaError('CONFIG_INVALID', `${SETTINGS.apiDbPoolSize.env}=0: the API needs at least one PostgreSQL connection`, { field: SETTINGS.apiDbPoolSize.env, hint: `Set ${SETTINGS.apiDbPoolSize.env} to 1 or more, or unset it for ${SETTINGS.apiDbPoolSize.default}.` });
+      }
       const db = await createQueryPool(cfg.dbUrl, { statementTimeoutMs: cfg.apiStatementTimeoutMs, resetOnRelease: false, maximumPoolSize: cfg.apiDbPoolSize });
       const app = await buildApi({ db, logger: log });
       try {

@@ -33,6 +33,9 @@ t.test('the built protea binary prints help for a sub-command and fails clearly 
   const badEnv = spawnSync(process.execPath, [bin, 'stack', 'status'], { encoding: 'utf8', env: { ...process.env, PROTEA_KAFKA_BROKERS: 'nohostport' } });
   t.equal(badEnv.status, 1, 'an invalid setting exits 1');
   t.match(badEnv.stderr, /PROTEA_ERR_CONFIG_INVALID: PROTEA_KAFKA_BROKERS="nohostport"/);
+  const noPool = spawnSync(process.execPath, [bin, 'api', '--port', '0'], { encoding: 'utf8', env: { ...process.env, PROTEA_API_DB_POOL_SIZE: '0' } });
+  t.equal(noPool.status, 1, 'an API without database connections is refused before it starts');
+  t.match(noPool.stderr, /PROTEA_ERR_CONFIG_INVALID: PROTEA_API_DB_POOL_SIZE=0/);
 });
 
 t.test('every benchmark entry point parses its options with commander: --help, and an unknown option fails', async (t) => {
