@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { config, PROJECT_ROOT } from '../lib/config.js';
 import type { createCopyPool } from '../lib/db.js';
+import type { Admin } from '../lib/kafka-client.js';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { benchProgram, nonNegativeInt } from './cli.js';
 import { EXPERIMENTS, parseExperiments, type Experiment } from './experiments.js';
@@ -146,10 +147,15 @@ export async function waitForGroups(groupIds: readonly string[], timeoutMs = 60_
   return Date.now() - t0;
 }
 
-/** Sum of the log-end offsets of a topic's partitions (= records, no transactions). */
+/** Sum of the log-end offsets of a topic's partitions (= records, no transactions), on a connected admin client. */
+export async function logEndWith(admin: Admin, topic: string): Promise<number> {
+  return (await admin.fetchTopicOffsets(topic)).reduce((s, o) => s + Number(o.high), 0);
+}
+
+/** The same on an admin client of its own (one connection per call). */
 export async function logEndTotal(topic: string): Promise<number> {
   const { withAdmin } = await import('../lib/kafka-client.js');
-  return withAdmin(async (admin) => (await admin.fetchTopicOffsets(topic)).reduce((s, o) => s + Number(o.high), 0));
+  return withAdmin((admin) => logEndWith(admin, topic));
 }
 
 /** Row counts of tables, polled on one connection. */

@@ -21,7 +21,7 @@ import type { EmbeddingBackend, EmbeddingRecipe } from '../processors/embedder/b
 import { recipeFromInput } from '../processors/embedder/recipe.js';
 import type { SequenceRecord } from '../schemas/generated/types.js';
 import { benchMain, benchProgram, nonNegativeInt, positiveInt } from './cli.js';
-import { freshDatabase, freshNamespace, logEndTotal, machineLine, sleep } from './common.js';
+import { freshDatabase, freshNamespace, logEndTotal, logEndWith, machineLine, sleep } from './common.js';
 import { bareLoop } from './embed-onnx.js';
 import { drawLength, md5, randomSequence, Rng } from './generate.js';
 
@@ -110,10 +110,9 @@ async function stageRun(ns: string, dbUrl: string, recipe: EmbeddingRecipe, expe
     // then until the topic holds every output (the stage sends after its transform), on an
     // admin client connected beforehand (a connection per look-up would be timed too)
     await withAdmin(async (admin) => {
-      const onTopic = async () => (await admin.fetchTopicOffsets(outTopic)).reduce((sum, o) => sum + Number(o.high), 0);
-      await onTopic();
+      await logEndWith(admin, outTopic);
       await Promise.race([through, handle.done]);
-      while ((await onTopic()) - base < expected) await sleep(10);
+      while ((await logEndWith(admin, outTopic)) - base < expected) await sleep(10);
     });
     return { seconds: (performance.now() - first) / 1000, cpuSeconds: cpuSecondsSince(cpuAtFirst), embedSeconds: inEmbed / 1000, peakRss, rssBefore, groups };
   } finally {

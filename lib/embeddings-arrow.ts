@@ -28,11 +28,10 @@ import {
   makeData,
 } from 'apache-arrow';
 import { ProteaError } from './errors.js';
-import type { ExportRow, RowsPer } from './queries/embedding-export.js';
+import { DEFAULT_BATCH_ROWS, type RowsPer } from './export-options.js';
+import type { ExportRow } from './queries/embedding-export.js';
 
 export const CREATED_BY = 'protea-stream';
-import { DEFAULT_BATCH_ROWS } from './export-options.js';
-export { DEFAULT_BATCH_ROWS };
 
 /** What the schema metadata says about the vectors. */
 export interface EmbeddingsFileMeta {

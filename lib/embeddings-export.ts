@@ -7,10 +7,11 @@ import { rename, rm } from 'node:fs/promises';
 import { config } from './config.js';
 import { createCopyPool, withQueryPool } from './db.js';
 import { ProteaError } from './errors.js';
-import { DEFAULT_BATCH_ROWS, CREATED_BY, writeEmbeddingsArrow } from './embeddings-arrow.js';
+import { CREATED_BY, writeEmbeddingsArrow } from './embeddings-arrow.js';
+import { DEFAULT_BATCH_ROWS, type RowsPer } from './export-options.js';
 import { Progress } from './progress.js';
 import { requireEmbeddingConfig } from './queries/embedding-configs.js';
-import { withEmbeddingExportRows, type RowsPer } from './queries/embedding-export.js';
+import { withEmbeddingExportRows } from './queries/embedding-export.js';
 
 export interface ExportEmbeddingsOptions {
   configId: string;

@@ -1,7 +1,7 @@
 // The formats and defaults of `protea embeddings export` and `protea
 // predictions export`. They live apart from the exporters (which pull in
 // slonik and apache-arrow) because the CLI builds every command's options on
-// each start; the exporters' modules re-export them.
+// each start; the exporters import them from here too.
 
 /** embeddings export: one row per (protein, chunk) or per (sequence, chunk). */
 export const ROWS_PER = ['protein', 'sequence'] as const;

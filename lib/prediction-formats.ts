@@ -59,8 +59,6 @@ export function columnValue(r: ExportRecord, name: string): string | number | bo
 
 // ---------------------------------------------------------------- cafa
 
-export { DEFAULT_CAFA_HEADER, type CafaHeader } from './export-options.js';
-
 export function cafaHeader(h: CafaHeader): string {
   return `AUTHOR\t${h.author}\nMODEL\t${h.model}\nKEYWORDS\t${h.keywords}\n`;
 }
@@ -106,8 +104,6 @@ export function tsvLine(r: ExportRecord): string {
 
 /** The relation written when the reference annotation had none (GAF 2.1 rows may leave it empty). */
 export const DEFAULT_QUALIFIER: Readonly<Record<string, string>> = Object.freeze({ F: 'enables', P: 'involved_in', C: 'located_in' });
-
-export { DEFAULT_GAF_REFERENCE } from './export-options.js';
 
 export interface GafOptions {
   /** column 6 */

@@ -14,10 +14,9 @@ import { config } from './config.js';
 import { withQueryPool } from './db.js';
 import { ProteaError } from './errors.js';
 import { PredictionsArrowStream } from './predictions-arrow.js';
+import { DEFAULT_CAFA_HEADER, DEFAULT_GAF_REFERENCE, EXPORT_FORMATS, type CafaHeader, type ExportFormat } from './export-options.js';
 import {
   CAFA_END,
-  DEFAULT_CAFA_HEADER,
-  DEFAULT_GAF_REFERENCE,
   cafaHeader,
   cafaLine,
   gafDate,
@@ -26,15 +25,11 @@ import {
   gafQualifier,
   tsvHeader,
   tsvLine,
-  type CafaHeader,
   type ExportRecord,
 } from './prediction-formats.js';
 import { ancestorsFrom, groupTerms, propagateTerms, selectTerms, type AncestorsOf, type ScoredRow, type TermGroup } from './prediction-terms.js';
 import { FEATURE_COLUMNS, loadExportOntology, streamFullRows, streamScoreRows, type FeatureColumn, type FullRow } from './queries/prediction-export.js';
 import { resolvePredictionSet, type PredictionSetRow } from './queries/prediction-sets.js';
-
-import { EXPORT_FORMATS, type ExportFormat } from './export-options.js';
-export { EXPORT_FORMATS, type ExportFormat };
 
 export interface ExportPredictionsOptions {
   /** prediction set id, or the name of exactly one set */

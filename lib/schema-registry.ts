@@ -133,9 +133,7 @@ export class AvroRegistry {
   }
 
   async encode(subject: string, value: unknown, context: { topic?: string } = {}): Promise<Buffer> {
-    const id = await this.schemaId(subject);
-    const type = this.types.get(id) ?? (await this.warm(id));
-    return this.encodeWith(id, type, subject, value, context);
+    return (await this.encodeMany(subject, [value], context))[0]!;
   }
 
   /**
@@ -146,9 +144,7 @@ export class AvroRegistry {
   async encodeMany(subject: string, values: readonly unknown[], context: { topic?: string } = {}): Promise<Buffer[]> {
     const id = await this.schemaId(subject);
     const type = this.types.get(id) ?? (await this.warm(id));
-    const out = new Array<Buffer>(values.length);
-    for (let i = 0; i < values.length; i++) out[i] = this.encodeWith(id, type, subject, values[i], context);
-    return out;
+    return values.map((value) => this.encodeWith(id, type, subject, value, context));
   }
 
   private encodeWith(id: number, type: ParsedSchema, subject: string, value: unknown, context: { topic?: string }): Buffer {

@@ -19,9 +19,7 @@ import { copyOutBinary } from '../copy-out.js';
 import { runSql } from '../copy.js';
 import { sql } from '../db.js';
 import { ProteaError } from '../errors.js';
-
 import type { RowsPer } from '../export-options.js';
-export { ROWS_PER, type RowsPer } from '../export-options.js';
 
 export interface ExportRow {
   /** null in per-sequence mode */
