@@ -97,7 +97,7 @@ export function kmerRecipe(modelName: string): EmbeddingRecipe {
 
 // ── data ─────────────────────────────────────────────────────────────────────
 
-function readFasta(file: string): { ids: string[]; seqs: string[] } {
+export function readFasta(file: string): { ids: string[]; seqs: string[] } {
   const ids: string[] = [];
   const seqs: string[] = [];
   let cur: string[] = [];

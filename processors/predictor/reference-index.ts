@@ -179,19 +179,21 @@ export class ReferenceIndex {
     {
       let entries = 0;
       let dimension = 0;
+      // a failed read gives the build up in the thread too (a flat build's partial file is removed)
+      const abort = (err: unknown) => thread.request({ op: 'build-abort', build }).then(() => Promise.reject(err), () => Promise.reject(err));
       const data = await readReferences(pool, spec, {
         onStart: async (n, dim) => {
           entries = n;
           dimension = dim;
           // an empty reference set still gets a (flat, empty) index file: searches answer nothing
-          await thread.request({ op: 'build-init', build, dim: Math.max(dim, 1), metric: spec.metric, kind: n === 0 ? 'flat' : spec.kind, entries: n, ...(efConstruction !== null ? { efConstruction } : {}) });
+          await thread.request({ op: 'build-init', build, dir: cacheDir, dim: Math.max(dim, 1), metric: spec.metric, kind: n === 0 ? 'flat' : spec.kind, entries: n, ...(efConstruction !== null ? { efConstruction } : {}) });
         },
         onVectors: async (batch, count) => {
           // a copy, transferred to the worker: the reader reuses its batch buffer
           const vectors = batch.slice(0, count * dimension);
           await thread.request({ op: 'build-add', build, vectors, count }, [vectors.buffer as ArrayBuffer]);
         },
-      });
+      }).catch(abort);
       // the key is of the fingerprint read inside the build's snapshot: what the files really hold
       const key = indexKey(spec, data.fingerprint, efConstruction);
       const f = ReferenceIndex.files(cacheDir, key);
@@ -228,7 +230,7 @@ export class ReferenceIndex {
     await mkdir(opts.cacheDir, { recursive: true });
     const thread = faissThread();
     const build = nextBuild++;
-    await thread.request({ op: 'build-init', build, dim: opts.dim, metric: opts.metric, kind, entries: opts.entries, ...(opts.efConstruction !== undefined ? { efConstruction: opts.efConstruction } : {}) });
+    await thread.request({ op: 'build-init', build, dir: opts.cacheDir, dim: opts.dim, metric: opts.metric, kind, entries: opts.entries, ...(opts.efConstruction !== undefined ? { efConstruction: opts.efConstruction } : {}) });
     for (const b of opts.batches) {
       const vectors = b.slice();
       await thread.request({ op: 'build-add', build, vectors, count: vectors.length / opts.dim }, [vectors.buffer as ArrayBuffer]);

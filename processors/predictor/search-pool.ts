@@ -18,7 +18,7 @@
 // could be selected (neighbour-scan.ts) and the depth is capped at
 // MAX_FILTERED_DEPTH sequences.
 import { ProteaError } from '../../lib/errors.js';
-import type { SearchParams } from './faiss-params.js';
+import { DEFAULT_SEARCH_PARAMS, type SearchParams } from './faiss-params.js';
 import type { ReferenceIndex } from './reference-index.js';
 import { faissThread } from './faiss-thread.js';
 import type { SearchResult } from './search-worker.js';
@@ -58,9 +58,6 @@ export interface SearchPoolOptions {
   /** queries per worker request (default 256) */
   batchSize?: number;
 }
-
-/** HNSW efSearch and IVF nprobe used when a search names none. */
-export const DEFAULT_SEARCH_PARAMS: Readonly<Required<SearchParams>> = Object.freeze({ efSearch: 128, nprobe: 16 });
 
 export interface RawResult {
   /** nq x k entry labels, -1 where none */

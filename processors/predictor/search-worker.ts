@@ -4,13 +4,15 @@
 // faiss-params.ts) and kept by key; builds in progress are kept by build id,
 // so several indexes (one per aspect) can be built at once.
 //
-// Requests: {id, op:'build-init'|'build-add'|'build-finish'|'search', ...}
+// Requests: {id, op:'build-init'|'build-add'|'build-finish'|'build-abort'|'search', ...}
 // Replies:  {id, ...result} or {id, error}
-import { readFileSync } from 'node:fs';
+import { copyFileSync, rmSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { parentPort } from 'node:worker_threads';
 import type * as Faiss from 'faiss-node';
-import { factoryDescriptor, faissMetric, ivfLists, normaliseRows, patchParams, toDistance, type IndexKind, type SearchParams } from './faiss-params.js';
+import { FlatIndexWriter } from './flat-index-file.js';
+import { DEFAULT_SEARCH_PARAMS, factoryDescriptor, faissMetric, ivfLists, normaliseRows, paramsDiffer, patchParams, patchParamsOfFile, readParamsOfFile, toDistance, type IndexKind, type SearchParams } from './faiss-params.js';
 
 const require = createRequire(import.meta.url);
 // faiss-node is CommonJS with `module.exports =`: loaded with require
@@ -33,20 +35,41 @@ export interface SearchResult {
   ms: number;
 }
 export type BuildRequest =
-  | { op: 'build-init'; build: number; dim: number; metric: 'cosine' | 'euclidean'; kind: IndexKind; entries: number; efConstruction?: number }
+  /** dir: where a flat index's file is written while it grows (the folder of the final file) */
+  | { op: 'build-init'; build: number; dir: string; dim: number; metric: 'cosine' | 'euclidean'; kind: IndexKind; entries: number; efConstruction?: number }
   | { op: 'build-add'; build: number; vectors: Float32Array; count: number }
-  | { op: 'build-finish'; build: number; file: string };
+  | { op: 'build-finish'; build: number; file: string }
+  /** a build given up (its reader failed): what it holds is dropped */
+  | { op: 'build-abort'; build: number };
 export type FaissRequest = SearchRequest | BuildRequest;
 
 // a few indexes at once (aspect-separated prediction holds three); the oldest loaded goes first
 const MAX_LOADED = 6;
 const loaded = new Map<string, Faiss.Index>();
 
+/**
+ * An index file as faiss reads it, with the search parameters wanted. A flat
+ * index has none and an index built here holds the defaults: read as it is.
+ * Other values are patched into a copy (the file stays as built for other
+ * readers), at their positions: a whole file may not fit one Buffer.
+ */
+function loadIndex(file: string, params: SearchParams): Faiss.Index {
+  if (!paramsDiffer(readParamsOfFile(file), params)) return faiss.Index.read(file);
+  const copy = `${file}.tmp-load-${process.pid}-${threadId}`;
+  try {
+    copyFileSync(file, copy);
+    patchParamsOfFile(copy, params);
+    return faiss.Index.read(copy);
+  } finally {
+    rmSync(copy, { force: true });
+  }
+}
+
 function indexFor(req: SearchRequest): Faiss.Index {
   const id = `${req.key}|${req.params.efSearch ?? ''}|${req.params.nprobe ?? ''}`;
   let index = loaded.get(id);
   if (!index) {
-    index = req.params.efSearch !== undefined || req.params.nprobe !== undefined ? faiss.Index.fromBuffer(patchParams(readFileSync(req.file), req.params)) : faiss.Index.read(req.file);
+    index = loadIndex(req.file, req.params);
     if (index.getDimension() !== req.dim) throw new Error(`index ${req.file} has ${index.getDimension()} dimensions, expected ${req.dim}`);
     loaded.set(id, index);
     if (loaded.size > MAX_LOADED) loaded.delete(loaded.keys().next().value!);
@@ -75,7 +98,10 @@ function search(req: SearchRequest): SearchResult {
   return { labels, distances, ms: performance.now() - t0 };
 }
 
-interface Build {
+// A flat index is written straight to its file (flat-index-file.ts): no
+// faiss object, no copy of the set in memory. HNSW and IVF go through faiss.
+interface FaissBuild {
+  writer: null;
   index: Faiss.Index;
   dim: number;
   metric: 'cosine' | 'euclidean';
@@ -84,15 +110,20 @@ interface Build {
   pendingRows: number;
   trainRows: number;
 }
-const builds = new Map<number, Build>();
+interface FlatBuild {
+  writer: FlatIndexWriter;
+  dim: number;
+  metric: 'cosine' | 'euclidean';
+}
+const builds = new Map<number, FaissBuild | FlatBuild>();
 
-function addRows(b: Build, x: Float32Array): void {
+function addRows(b: FaissBuild, x: Float32Array): void {
   // faiss-node takes plain arrays: add in slices to bound the temporary array
   const step = Math.max(1, Math.floor(1_048_576 / b.dim)) * b.dim;
   for (let o = 0; o < x.length; o += step) b.index.add(Array.from(x.subarray(o, Math.min(x.length, o + step))));
 }
 
-function flushPending(b: Build): void {
+function flushPending(b: FaissBuild): void {
   const all = new Float32Array(b.pendingRows * b.dim);
   let o = 0;
   for (const p of b.pending) {
@@ -107,17 +138,30 @@ function flushPending(b: Build): void {
 
 function build(req: BuildRequest): void {
   if (req.op === 'build-init') {
+    if (req.kind === 'flat') {
+      builds.set(req.build, { writer: new FlatIndexWriter(req.dir, req.dim, req.metric === 'cosine' ? 'inner_product' : 'l2'), dim: req.dim, metric: req.metric });
+      return;
+    }
     const made = faiss.Index.fromFactory(req.dim, factoryDescriptor(req.kind, req.entries), faissMetric(req.metric));
     const index = req.kind === 'hnsw' && req.efConstruction !== undefined ? faiss.Index.fromBuffer(patchParams(made.toBuffer(), { efConstruction: req.efConstruction })) : made;
     // IVF trains on up to 256 points a list: the first entries (MD5 order is a random sample)
-    builds.set(req.build, { index, dim: req.dim, metric: req.metric, pending: [], pendingRows: 0, trainRows: req.kind === 'ivf' ? Math.min(req.entries, 256 * ivfLists(req.entries)) : 0 });
+    builds.set(req.build, { writer: null, index, dim: req.dim, metric: req.metric, pending: [], pendingRows: 0, trainRows: req.kind === 'ivf' ? Math.min(req.entries, 256 * ivfLists(req.entries)) : 0 });
     return;
   }
   const b = builds.get(req.build);
+  if (req.op === 'build-abort') {
+    builds.delete(req.build);
+    b?.writer?.abort();
+    return;
+  }
   if (!b) throw new Error(`no build ${req.build} in progress`);
   if (req.op === 'build-add') {
     const x = req.vectors.subarray(0, req.count * b.dim);
     if (b.metric === 'cosine') normaliseRows(x, b.dim, req.count);
+    if (b.writer) {
+      b.writer.add(x, req.count);
+      return;
+    }
     if (!b.index.isTrained()) {
       b.pending.push(x);
       b.pendingRows += req.count;
@@ -128,8 +172,14 @@ function build(req: BuildRequest): void {
     return;
   }
   builds.delete(req.build);
+  if (b.writer) {
+    b.writer.finish(req.file);
+    return;
+  }
   if (b.pendingRows > 0) flushPending(b);
   b.index.write(req.file);
+  // the file holds the default search parameters: searches with them read it as it is
+  patchParamsOfFile(req.file, DEFAULT_SEARCH_PARAMS);
 }
 
 parentPort!.on('message', (msg: FaissRequest & { id: number }) => {

@@ -1,8 +1,12 @@
 // Behaviour tests for the faiss-node native binding built by stack/build-faiss.mjs
 // against the system libfaiss. faiss-node is CommonJS with `module.exports =`,
 // so Node cannot see named ESM exports; load it with require.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
 import t, { type Test } from 'tap';
+import { FlatIndexWriter } from '../../processors/predictor/flat-index-file.js';
 
 const require = createRequire(import.meta.url);
 const faiss = require('faiss-node') as typeof import('faiss-node');
@@ -87,5 +91,31 @@ t.test('wrong dimensions and bad input throw', (t) => {
   t.throws(() => index.search([1, 2, 3], 2), /Invalid the number of k/, 'k greater than ntotal');
   // a C++ faiss::FaissException must surface as a JS error (exceptions enabled, not an abort)
   t.throws(() => faiss.Index.fromFactory(3, 'NoSuchIndexType'), Error, 'bad factory descriptor');
+  t.end();
+});
+
+t.test('a flat index written without faiss (flat-index-file.ts) is byte for byte what faiss writes, and faiss reads it back', (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'protea-flat-file-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const vectors = [0.5, -1, 2, 0.25, 3, -0.125, 7, 8, 9, 1e-3, 0, -4]; // four 3-d vectors
+  for (const [metric, made] of [['inner_product', new faiss.IndexFlatIP(3)], ['l2', new faiss.IndexFlatL2(3)]] as const) {
+    made.add(vectors);
+    const writer = new FlatIndexWriter(dir, 3, metric);
+    // in two appends, as a streamed build does
+    writer.add(Float32Array.from(vectors.slice(0, 3)), 1);
+    writer.add(Float32Array.from(vectors.slice(3)), 3);
+    const file = path.join(dir, `${metric}.faiss`);
+    writer.finish(file);
+    t.same(readFileSync(file), made.toBuffer(), `${metric}: the same bytes as faiss's own serialisation`);
+    const read = faiss.Index.read(file);
+    t.equal(read.ntotal(), 4);
+    const hit = read.search([7, 8, 9], 1);
+    t.same(hit.labels, [2], `${metric}: faiss searches the file`);
+  }
+  t.same(readdirSync(dir).filter((f) => f.startsWith('.tmp-')), [], 'no temporary file left');
+  const given = new FlatIndexWriter(dir, 3, 'l2');
+  given.add(Float32Array.from([1, 2, 3]));
+  given.abort();
+  t.same(readdirSync(dir).filter((f) => f.startsWith('.tmp-')), [], 'an aborted build leaves no file');
   t.end();
 });
