@@ -32,7 +32,7 @@ interface Opts {
   model: string;
   rounds: number;
   seed: number;
-  atOnce: number;
+  atOnce?: number;
 }
 
 const program = benchProgram('embedder-stage', 'the embedder stage through Kafka against a bare session.run loop; k-mer stage throughput; peak memory of a large replay')
@@ -42,7 +42,7 @@ const program = benchProgram('embedder-stage', 'the embedder stage through Kafka
   .option('--kmer-sequences <n>', 'sequences of the k-mer stage run', nonNegativeInt, 20_000)
   .option('--replay-sequences <n>', 'sequences of the memory run (0 = skip)', nonNegativeInt, 200_000)
   .option('--seed <n>', 'seed of lengths and residues', nonNegativeInt, 42)
-  .option('--at-once <n>', 'partitions the stage works on at once (the runtime\'s partitionsAtOnce)', positiveInt, 1);
+  .option('--at-once <n>', 'partitions the stage works on at once (default: the stage\'s own, PROTEA_EMBED_PARTITIONS_AT_ONCE)', positiveInt);
 
 /** Distinct generated sequences as the dedup stage would send them. */
 function sequences(rng: Rng, n: number): SequenceRecord[] {
@@ -69,7 +69,7 @@ async function produceSequences(topic: string, records: readonly SequenceRecord[
  * group until the embeddings topic holds `expected` more messages; seconds
  * from the first embed() call, and the peak RSS seen.
  */
-async function stageRun(ns: string, dbUrl: string, recipe: EmbeddingRecipe, expected: number, outTopic: string, partitionsAtOnce: number): Promise<{ seconds: number; cpuSeconds: number; embedSeconds: number; peakRss: number; rssBefore: number; groups: string[][] }> {
+async function stageRun(ns: string, dbUrl: string, recipe: EmbeddingRecipe, expected: number, outTopic: string, partitionsAtOnce: number | undefined): Promise<{ seconds: number; cpuSeconds: number; embedSeconds: number; peakRss: number; rssBefore: number; groups: string[][] }> {
   const [{ openBackend }, { runEmbedder }, { withAdmin }] = await Promise.all([import('../processors/embedder/backends.js'), import('../processors/embedder/processor.js'), import('../lib/kafka-client.js')]);
   const base = await logEndTotal(outTopic);
   let first = 0;
@@ -105,7 +105,7 @@ async function stageRun(ns: string, dbUrl: string, recipe: EmbeddingRecipe, expe
     if (transformed >= expected) allTransformed();
   };
   const progress = setInterval(() => process.stderr.write(`  ${transformed}/${expected} sequences through the stage, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`), 5000);
-  const handle = await runEmbedder({ namespace: ns, dbUrl, groupId: `${ns}.bench.${Date.now()}`, configIds: [recipe.id], openBackend: opener, onRecords, partitionsAtOnce, handleSignals: false });
+  const handle = await runEmbedder({ namespace: ns, dbUrl, groupId: `${ns}.bench.${Date.now()}`, configIds: [recipe.id], openBackend: opener, onRecords, ...(partitionsAtOnce ? { partitionsAtOnce } : {}), handleSignals: false });
   try {
     // then until the topic holds every output (the stage sends after its transform), on an
     // admin client connected beforehand (a connection per look-up would be timed too)

@@ -57,6 +57,7 @@ export const SETTINGS = {
   indexDir: { env: 'PROTEA_INDEX_DIR', kind: 'string', default: '', doc: 'Where the KNN predictor caches its faiss reference indexes, one pair of files per (embedding config, annotation set and its content, evidence, aspect, metric, index kind); default `<PROTEA_STATE_DIR>/indexes` (relative to the project root). Safe to delete: an index is rebuilt when missing.' },
   embedSpinWait: { env: 'PROTEA_EMBED_SPIN_WAIT', kind: 'enum', default: 'off', values: ['off', 'on'], doc: 'Whether ONNX Runtime\'s CPU threads spin-wait for work between model calls (its own default is on). Off leaves the cores to the stage\'s own work between calls (tokenising, pooling, Kafka) and to other processes; measured faster on 2 shared cores (bench/RESULTS.md). On may cut latency on a dedicated many-core machine.' },
   embedThreads: { env: 'PROTEA_EMBED_THREADS', kind: 'int', default: '0', doc: 'Intra-op threads of the ONNX Runtime CPU provider (0 = ONNX Runtime decides).' },
+  embedPartitionsAtOnce: { env: 'PROTEA_EMBED_PARTITIONS_AT_ONCE', kind: 'int', default: '2', doc: 'Partitions whose batches the embedder handles at once (1 or more): with 2, one batch\'s sends, commit and database look-ups overlap the other\'s model calls (stage ÷ bare model loop 0.90–1.00 with 1, 0.96–0.97 with 2 on 2 cores, bench/RESULTS.md).' },
   predictThreads: { env: 'PROTEA_PREDICT_THREADS', kind: 'int', default: '0', doc: 'Worker threads of the predictor for alignments (the identity method); 0 = one per CPU core less one, at least one. faiss searches run on one thread that faiss parallelises itself.' },
   predictEmbedWaitS: { env: 'PROTEA_PREDICT_EMBED_WAIT_S', kind: 'int', default: '900', doc: 'How long the predictor waits for a query\'s embedding (or sequence) to land before it reports the query unpredictable, in seconds.' },
   predictSweepMs: { env: 'PROTEA_PREDICT_SWEEP_MS', kind: 'int', default: '2000', doc: 'How often the predictor looks for waiting queries whose embedding has landed, in milliseconds.' },
@@ -104,6 +105,7 @@ export interface Config {
   readonly embedDevice: 'auto' | 'cpu' | 'cuda';
   readonly embedTokenBudget: number;
   readonly embedThreads: number;
+  readonly embedPartitionsAtOnce: number;
   readonly embedSpinWait: 'off' | 'on';
   readonly predictThreads: number;
   readonly predictEmbedWaitS: number;
@@ -168,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if ((out.predictSweepMs as number) < 100) throw invalid(SETTINGS.predictSweepMs, String(out.predictSweepMs), 'expected at least 100 ms');
   out.indexDir = out.indexDir === '' ? path.join(out.stateDir as string, 'indexes') : path.resolve(PROJECT_ROOT, out.indexDir as string);
   if ((out.embedTokenBudget as number) < 1) throw invalid(SETTINGS.embedTokenBudget, String(out.embedTokenBudget), 'expected at least 1');
+  if ((out.embedPartitionsAtOnce as number) < 1) throw invalid(SETTINGS.embedPartitionsAtOnce, String(out.embedPartitionsAtOnce), 'expected at least 1');
   return Object.freeze(out) as unknown as Config;
 }
 

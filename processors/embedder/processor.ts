@@ -104,10 +104,25 @@ export async function embedRecords(
   return results;
 }
 
-/** The configs the stage embeds under, re-read from PostgreSQL when stale. */
+/** A config's open backend and the transforms using it. */
+interface Held {
+  conf: OpenConfig;
+  leases: number;
+  /** deactivated: closed once its last lease ends */
+  retired: boolean;
+}
+
+/**
+ * The configs the stage embeds under, re-read from PostgreSQL when stale.
+ * Several partitions' batches may be in their transforms at once: each holds
+ * a lease on the configs it embeds under, so a config deactivated meanwhile
+ * is closed only when the last transform using it is done; re-reads run one
+ * after another, each started after the transform that asked for it began.
+ */
 class ConfigCatalogue {
-  private open = new Map<string, OpenConfig>();
+  private open = new Map<string, Held>();
   private readAt = 0;
+  private refreshes: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: () => DatabasePool,
@@ -116,9 +131,33 @@ class ConfigCatalogue {
     private readonly opener: (recipe: EmbeddingRecipe) => Promise<EmbeddingBackend>,
   ) {}
 
-  async current(): Promise<OpenConfig[]> {
-    if (Date.now() - this.readAt >= this.refreshMs) await this.refresh(); // readAt 0: never read
-    return [...this.open.values()];
+  /** The current configs, held until release() (backends of configs deactivated meanwhile close then). */
+  async lease(): Promise<{ configs: OpenConfig[]; release(): Promise<void> }> {
+    if (Date.now() - this.readAt >= this.refreshMs) {
+      // readAt 0: never read. Chained: a re-read never overlaps another, and this one starts after this call
+      const mine = this.refreshes.then(() => this.refresh());
+      this.refreshes = mine.catch(() => undefined);
+      await mine;
+    }
+    const held = [...this.open.values()];
+    for (const h of held) h.leases++;
+    let released = false;
+    return {
+      configs: held.map((h) => h.conf),
+      release: async () => {
+        if (released) return;
+        released = true;
+        for (const h of held) {
+          h.leases--;
+          if (h.retired && h.leases === 0) await this.closeBackend(h);
+        }
+      },
+    };
+  }
+
+  private async closeBackend(h: Held): Promise<void> {
+    logger('embedder').info({ config: h.conf.recipe.id }, 'embedding config deactivated: its backend is closed');
+    await h.conf.backend.close();
   }
 
   private async refresh(): Promise<void> {
@@ -131,11 +170,11 @@ class ConfigCatalogue {
         }))
       : await activeEmbeddingConfigs(db);
     const ids = new Set(rows.map((r) => r.id));
-    for (const [id, conf] of this.open) {
+    for (const [id, h] of this.open) {
       if (ids.has(id)) continue;
       this.open.delete(id);
-      logger('embedder').info({ config: id }, 'embedding config deactivated: its backend is closed');
-      await conf.backend.close();
+      h.retired = true;
+      if (h.leases === 0) await this.closeBackend(h);
     }
     for (const row of rows) {
       if (this.open.has(row.id)) continue;
@@ -143,7 +182,7 @@ class ConfigCatalogue {
       // a model that cannot be opened stops the stage (fatal): nothing is committed, so the
       // sequences wait for the model to be fixed or the config to be deactivated
       const backend = await this.opener(recipe);
-      this.open.set(row.id, { recipe, backend });
+      this.open.set(row.id, { conf: { recipe, backend }, leases: 0, retired: false });
       logger('embedder').info({ config: row.id, model: row.model_name, backend: backend.backend, device: backend.device, dim: backend.dim }, 'embedding under config');
     }
     this.readAt = Date.now();
@@ -152,7 +191,7 @@ class ConfigCatalogue {
   async close(): Promise<void> {
     const all = [...this.open.values()];
     this.open.clear();
-    await Promise.allSettled(all.map((c) => c.backend.close()));
+    await Promise.allSettled(all.map((h) => h.conf.backend.close()));
   }
 }
 
@@ -192,10 +231,12 @@ export function runEmbedder(opts: EmbedderOptions = {}): Promise<ProcessorHandle
     // the larger it is the less padding (a partition's fetch holds thousands of sequences); it
     // still bounds what a crash redoes, and the runtime heartbeats on its own meanwhile
     microBatch: opts.microBatch ?? { maxRecords: 2048, maxCost: budget * 16, cost: (r) => r.value.length + 2 },
+    // two partitions at once: one batch's sends, commit and look-ups overlap the other's model calls
+    partitionsAtOnce: opts.partitionsAtOnce ?? config().embedPartitionsAtOnce,
     provenance: (v) => ({ jobId: jobId ?? v.first_seen_job_id ?? null }),
     async open() {
       db = await createQueryPool(dbUrl ?? config().dbUrl, { maximumPoolSize: 2 });
-      await catalogue.current(); // a model that cannot be opened fails the start, not the first batch
+      await (await catalogue.lease()).release(); // a model that cannot be opened fails the start, not the first batch
     },
     async close() {
       await catalogue.close();
@@ -203,11 +244,15 @@ export function runEmbedder(opts: EmbedderOptions = {}): Promise<ProcessorHandle
       db = undefined;
     },
     async transform(records: DecodedRecord<SequenceRecord>[], ctx: TransformContext) {
-      const configs = await catalogue.current();
-      const done = await embeddedPairs(pool(), [...new Set(records.map((r) => r.value.md5))], configs.map((c) => c.recipe.id));
-      const out = await embedRecords(records, configs, done, { topic: outTopic, jobId: jobId ?? null, signal: ctx.signal, heartbeat: ctx.heartbeat });
-      onRecords?.(records);
-      return out;
+      const { configs, release } = await catalogue.lease();
+      try {
+        const done = await embeddedPairs(pool(), [...new Set(records.map((r) => r.value.md5))], configs.map((c) => c.recipe.id));
+        const out = await embedRecords(records, configs, done, { topic: outTopic, jobId: jobId ?? null, signal: ctx.signal, heartbeat: ctx.heartbeat });
+        onRecords?.(records);
+        return out;
+      } finally {
+        await release();
+      }
     },
   });
 }
