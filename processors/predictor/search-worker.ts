@@ -7,9 +7,8 @@
 // Requests: {id, op:'build-init'|'build-add'|'build-finish'|'build-abort'|'search', ...}
 // Replies:  {id, ...result} or {id, error}
 import { copyFileSync, rmSync } from 'node:fs';
-import { threadId } from 'node:worker_threads';
 import { createRequire } from 'node:module';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, threadId } from 'node:worker_threads';
 import type * as Faiss from 'faiss-node';
 import { FlatIndexWriter } from './flat-index-file.js';
 import { DEFAULT_SEARCH_PARAMS, factoryDescriptor, faissMetric, ivfLists, normaliseRows, paramsDiffer, patchParams, patchParamsOfFile, readParamsOfFile, toDistance, type IndexKind, type SearchParams } from './faiss-params.js';
