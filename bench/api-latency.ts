@@ -24,7 +24,7 @@ import type { Result } from 'autocannon';
 import { PROJECT_ROOT } from '../lib/config.js';
 import type { CopyValue } from '../lib/copy.js';
 import { freePort } from '../lib/free-port.js';
-import { benchMain, benchProgram, positiveInt } from './cli.js';
+import { benchMain, benchProgram, nonNegativeInt, positiveInt } from './cli.js';
 import { fmt, freshDatabase, machineLine, sleep, table } from './common.js';
 import { pacedLoad } from './paced-load.js';
 
@@ -40,6 +40,7 @@ interface Options {
   autocannonRate: boolean;
   keep: boolean;
   vacuum: boolean;
+  warmUp: number;
 }
 
 const TERMS = 1000;
@@ -185,6 +186,11 @@ async function run(opts: Options): Promise<number> {
         notServed.push(`${route.name}: the probe answered ${probe.status} ${body.slice(0, 160)}`);
         continue;
       }
+      if (opts.warmUp > 0) {
+        // the same load, untimed: the API's first queries of this shape and the pages they read
+        log(`${route.name}: warm-up, ${opts.rate} req/s for ${opts.warmUp} s (not counted)`);
+        await pacedLoad({ base, path: route.paths, rate: opts.rate, durationS: opts.warmUp, connections: opts.connections });
+      }
       log(`${route.name}: ${opts.rate} req/s, paced, for ${opts.duration} s`);
       const paced = await pacedLoad({ base, path: route.paths, rate: opts.rate, durationS: opts.duration, connections: opts.connections });
       rows.push({ route: route.name, mode: `${opts.rate} req/s`, p50: paced.p50, p99: paced.p99, mean: paced.mean, rps: paced.rps, non2xx: paced.non2xx, errors: paced.errors });
@@ -196,7 +202,7 @@ async function run(opts: Options): Promise<number> {
     }
 
     const baseline = (mode: string) => rows.find((r) => r.route.startsWith('GET /health') && r.mode === mode);
-    console.log(`\nAPI latency: ${fmt(opts.rows)} go_prediction rows, ${fmt(opts.proteins)} proteins, ${fmt(opts.jobs)} jobs (${opts.vacuum ? 'vacuumed and checkpointed after loading' : 'ANALYZE only after loading'}); ${opts.connections} connections, ${opts.duration} s per pass; protea api as its own process on loopback\n`);
+    console.log(`\nAPI latency: ${fmt(opts.rows)} go_prediction rows, ${fmt(opts.proteins)} proteins, ${fmt(opts.jobs)} jobs (${opts.vacuum ? 'vacuumed and checkpointed after loading' : 'ANALYZE only after loading'}); ${opts.connections} connections, ${opts.duration} s per pass after ${opts.warmUp} s of warm-up; protea api as its own process on loopback\n`);
     console.log(table([
       // autocannon's latencies are whole milliseconds (the paced pass's are not): the ratio is of the means, which a 0 ms p50 does not zero
       ['route', 'rate', 'p50 ms', 'p99 ms', 'mean ms', 'req/s', 'non-2xx', 'errors', 'mean / health', 'req/s / health'],
@@ -233,6 +239,7 @@ const program = benchProgram('api-latency', 'HTTP API latency: p50/p99 and req/s
   .option('--no-max', 'skip the unthrottled (max throughput) pass')
   .option('--autocannon-rate', 'also run autocannon at --rate (bursts each second: see bench/paced-load.ts)', false)
   .option('--keep', 'leave the database behind', false)
+  .option('--warm-up <s>', 'seconds of the same paced load, not counted, before each route\'s timed pass (0: none)', nonNegativeInt, 3)
   .option('--no-vacuum', 'seed with ANALYZE only (no VACUUM, no CHECKPOINT): the timed passes then share the machine with the autovacuum of the fresh rows');
 
 benchMain<Options>(import.meta.url, program, run);
