@@ -9,12 +9,13 @@
 //   fourcc "IxFI" (inner product) or "IxF2" (L2);
 //   header: d i32, ntotal i64, two i64 of 1 << 20 (unused), is_trained u8 = 1,
 //   metric_type i32 (0 inner product, 1 L2);
-//   codes: u64 count of 4-byte words (ntotal x d), then the floats, little-endian.
+//   codes: u64 count of 4-byte words (ntotal x d), then the floats.
+// Little-endian, as faiss-params.ts reads it: faiss writes in host order, and
+// the hosts faiss-node is built for here are x86-64 and arm64.
 // test/unit/faiss-binding.test.ts checks the bytes against faiss's own
 // serialisation of the same vectors.
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { endianness } from 'node:os';
 import path from 'node:path';
 
 const HEADER_BYTES = 4 + 4 + 8 + 8 + 8 + 1 + 4;
@@ -34,8 +35,6 @@ export function flatIndexPrefix(dim: number, ntotal: number, metric: 'inner_prod
   b.writeBigUInt64LE(BigInt(ntotal) * BigInt(dim), p);
   return b;
 }
-
-const LITTLE_ENDIAN = endianness() === 'LE';
 
 /**
  * Appends vectors to a temporary file in `dir` and, on finish(file), writes
@@ -65,12 +64,8 @@ export class FlatIndexWriter {
   /** Appends `rows` vectors (rows x dim floats). */
   add(vectors: Float32Array, rows = vectors.length / this.dim): void {
     const x = vectors.subarray(0, rows * this.dim);
-    let bytes: Buffer;
-    if (LITTLE_ENDIAN) bytes = Buffer.from(x.buffer, x.byteOffset, x.byteLength);
-    else {
-      bytes = Buffer.alloc(x.length * 4);
-      for (let i = 0; i < x.length; i++) bytes.writeFloatLE(x[i]!, i * 4);
-    }
+    // the floats as they lie in memory: faiss writes its own in host order too
+    const bytes = Buffer.from(x.buffer, x.byteOffset, x.byteLength);
     let off = 0;
     while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off);
     this.rows += rows;
