@@ -51,6 +51,7 @@ export const SETTINGS = {
   retryMaxDelayMs: { env: 'PROTEA_RETRY_MAX_DELAY_MS', kind: 'int', default: '5000', doc: 'Cap of one backoff delay.' },
   stageGraceMs: { env: 'PROTEA_STAGE_GRACE_MS', kind: 'int', default: '15000', doc: 'How long a stopping stage lets its in-flight batch finish before abandoning it uncommitted.' },
   stageSessionTimeoutMs: { env: 'PROTEA_STAGE_SESSION_TIMEOUT_MS', kind: 'int', default: '10000', doc: 'Consumer group session timeout of a stage: how soon a dead replica\'s partitions move (a running batch heartbeats on its own).' },
+  sinkPartitionsAtOnce: { env: 'PROTEA_SINK_PARTITIONS_AT_ONCE', kind: 'int', default: '2', doc: 'Partitions whose batches a sink writes at once (1 or more), each in its own transaction on its own PostgreSQL connection: with 2, one batch\'s decoding and COPY overlap the other\'s merge and commit (the GAF annotations sink alone left 2 cores ~35% idle with 1).' },
   modelsDir: { env: 'PROTEA_MODELS_DIR', kind: 'string', default: 'models', doc: 'Where ONNX embedding models live: `<model_name>.onnx` beside its model card `<model_name>.json` (relative to the project root).' },
   embedDevice: { env: 'PROTEA_EMBED_DEVICE', kind: 'enum', default: 'auto', values: ['auto', 'cpu', 'cuda'], doc: 'ONNX Runtime execution provider of the embedder: `auto` tries CUDA and falls back to CPU, `cuda` fails when CUDA cannot be loaded.' },
   embedTokenBudget: { env: 'PROTEA_EMBED_TOKEN_BUDGET', kind: 'int', default: '8192', doc: 'Padded tokens (batch size x longest sequence) per model call of the embedder; sequences are batched by length under it.' },
@@ -101,6 +102,7 @@ export interface Config {
   readonly retryMaxDelayMs: number;
   readonly stageGraceMs: number;
   readonly stageSessionTimeoutMs: number;
+  readonly sinkPartitionsAtOnce: number;
   readonly modelsDir: string;
   readonly embedDevice: 'auto' | 'cpu' | 'cuda';
   readonly embedTokenBudget: number;
@@ -170,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if ((out.predictSweepMs as number) < 100) throw invalid(SETTINGS.predictSweepMs, String(out.predictSweepMs), 'expected at least 100 ms');
   out.indexDir = out.indexDir === '' ? path.join(out.stateDir as string, 'indexes') : path.resolve(PROJECT_ROOT, out.indexDir as string);
   if ((out.embedTokenBudget as number) < 1) throw invalid(SETTINGS.embedTokenBudget, String(out.embedTokenBudget), 'expected at least 1');
+  if ((out.sinkPartitionsAtOnce as number) < 1) throw invalid(SETTINGS.sinkPartitionsAtOnce, String(out.sinkPartitionsAtOnce), 'expected at least 1');
   if ((out.embedPartitionsAtOnce as number) < 1) throw invalid(SETTINGS.embedPartitionsAtOnce, String(out.embedPartitionsAtOnce), 'expected at least 1');
   return Object.freeze(out) as unknown as Config;
 }

@@ -34,12 +34,15 @@ export const jobsSink: SinkMapping<JobEventRecord> = {
     r.fields_json ?? '{}', new Date(r.ts).toISOString(), r.parent_job_id, r.payload_json ?? '{}',
   ],
   merge: [
-    // every job (and parent) named in the batch has a row, so events can point at it
+    // every job (and parent) named in the batch has a row, so events can point at it; in id
+    // order: a parent's events are on another partition, whose transaction may be inserting
+    // the same new rows (two partitions at once, or two replicas), and one order cannot deadlock
     sql.unsafe`
       INSERT INTO job (id, operation, queue_name)
       SELECT id, 'pending', 'pending' FROM (
         SELECT job_id AS id FROM sink_stage_job_event UNION SELECT parent_job_id FROM sink_stage_job_event WHERE parent_job_id IS NOT NULL
       ) ids
+       ORDER BY id
       ON CONFLICT (id) DO NOTHING`,
     sql.unsafe`
       UPDATE job j SET operation = c.operation, queue_name = COALESCE(c.stage, j.queue_name), payload = c.payload,

@@ -49,12 +49,34 @@
 // stored offset once: if the refetched batch still starts there, the records
 // in between are gone (compaction, retention), not skipped by us.
 //
+// Partitions at once (PROTEA_SINK_PARTITIONS_AT_ONCE, default 2; the
+// partitionsAtOnce option): batches of different partitions run at the same
+// time, each partition still in order, each transaction on a connection of
+// its own (the copy pool has at least one per partition at once; the TEMP
+// staging table is per connection), so one batch decodes and COPYs while
+// another merges and commits. Everything kept per transaction (the client a
+// stop cuts) is the transaction's own; what is kept per partition (the
+// expected offset, the gap check) is keyed by partition, and a partition has
+// one batch in flight at a time. Two transactions of one sink touch disjoint
+// target rows where the message key is the natural key (one key, one
+// partition); the rows they share (a job's row in jobProgress, an annotation
+// set or ontology snapshot new to the batch, the advisory locks of the link
+// statements) are taken in one order in every mapping (key order within a
+// statement, advisory locks before the job's row, which comes last), so the
+// second transaction waits for the first's COMMIT instead of deadlocking. A
+// deadlock or serialization failure that remains possible (two jobs whose
+// landed rows and dead letters cross between two batches: jobProgress locks
+// the one, countDeadLetters the other after it) rolls back and is retried
+// like any `retry` error. Every mapping runs with partitions at once (the same
+// transactions already ran side by side in two replicas of a sink).
+//
 // Lifecycle (lib/runtime/stage-runtime.ts): stop() lets the in-flight
-// transaction finish (commit or roll back; never half) and abandons the rest
-// of the batch, or, after the grace period, cuts the connection, which rolls
-// the transaction back; then the consumer leaves the group and the clients
-// disconnect. A rebalance abandons the rest of the batch, but lets the
-// in-flight transaction end (the fence keeps it ahead of the new owner).
+// transactions finish (commit or roll back; never half) and abandons the rest
+// of their batches, or, after the grace period, cuts their connections, each
+// batch its own, which rolls the transactions back; then the consumer leaves
+// the group and the clients disconnect. A rebalance abandons the rest of the
+// batches, but lets the in-flight transactions end (the fence keeps them
+// ahead of the new owners).
 import { performance } from 'node:perf_hooks';
 import { config } from '../lib/config.js';
 import { copyRows, copyRowsBinary, runSql, type BinaryType, type CopyValue, type PgClient, type PgPool, type SqlStatement } from '../lib/copy.js';
@@ -467,6 +489,8 @@ export interface SinkOptions extends StageOptions {
   seekOnAssign?: boolean;
   /** test hook: called at the fault points of every transaction */
   fault?: FaultHook;
+  /** partitions whose batches are written at once, each in its own transaction (default PROTEA_SINK_PARTITIONS_AT_ONCE) */
+  partitionsAtOnce?: number;
 }
 
 interface PartitionState {
@@ -495,7 +519,8 @@ export class SinkRunner<T> {
   private assignment: AbortController | undefined;
   /** the cluster this runner consumes from (set on open) */
   private clusterId: string | null = null;
-  private active: { client: PgClient; released: boolean } | undefined;
+  /** partitions whose batches are written at once (a copy pool connection each) */
+  readonly partitionsAtOnce: number;
 
   constructor(
     private readonly mapping: SinkMapping<T>,
@@ -508,7 +533,8 @@ export class SinkRunner<T> {
     this.groupId = opts.groupId ?? `${namespace}.sink.${mapping.name}`;
     this.dbUrl = opts.dbUrl ?? config().dbUrl;
     this.stage = `sink:${mapping.name}`;
-    const { namespace: _n, dbUrl: _d, groupId: _g, sinkName: _s, maxRecords: _m, seekOnAssign: _k, fault: _f, ...stageOptions } = opts;
+    this.partitionsAtOnce = Math.max(1, opts.partitionsAtOnce ?? config().sinkPartitionsAtOnce);
+    const { namespace: _n, dbUrl: _d, groupId: _g, sinkName: _s, maxRecords: _m, seekOnAssign: _k, fault: _f, partitionsAtOnce: _p, ...stageOptions } = opts;
     this.runtime = new StageRuntime<T>({
       handleSignals: false,
       maxBytesPerPartition: 4 * 1024 * 1024,
@@ -517,6 +543,7 @@ export class SinkRunner<T> {
       groupId: this.groupId,
       topics: [this.topic],
       autoCommit: false, // offsets live in PostgreSQL only
+      partitionsAtOnce: this.partitionsAtOnce,
       onExhausted: 'redeliver', // the client refetches the batch later: a partition waits, it never skips
       open: () => this.open(),
       close: () => this.close(),
@@ -538,14 +565,16 @@ export class SinkRunner<T> {
     return this.runtime.start();
   }
 
-  /** Finishes or abandons the in-flight transaction, leaves the group, disconnects. Idempotent. */
+  /** Finishes or abandons the in-flight transactions, leaves the group, disconnects. Idempotent. */
   stop(reason?: string): Promise<StopResult> {
     this.assignment?.abort(new BatchAbandoned('stopping'));
     return this.runtime.stop(reason);
   }
 
   private async open(): Promise<void> {
-    this.copyPool = createCopyPool(this.dbUrl, 2);
+    // one connection per transaction in flight (only writeChunk takes them; a cut or broken
+    // one is destroyed, not returned), never fewer than the two the runner always had
+    this.copyPool = createCopyPool(this.dbUrl, Math.max(2, this.partitionsAtOnce));
     this.queryPool = await createQueryPool(this.dbUrl, { maximumPoolSize: 2 });
     this.clusterId = await clusterIdOf(this.runtime.kafka);
     await this.adoptStoredOffsets(this.queryPool, this.clusterId);
@@ -669,29 +698,35 @@ export class SinkRunner<T> {
       }
       const expected = state.expected;
       const todo = chunk.filter((r) => BigInt(r.offset) >= expected);
-      let client: PgClient | undefined;
+      // This attempt's connection: its own, whatever the other partitions' transactions do.
+      const held: { client?: PgClient; released: boolean } = { released: false };
+      const release = (err?: Error) => {
+        if (held.client && !held.released) {
+          held.released = true;
+          held.client.release(err);
+        }
+      };
       // Past the grace period the connection is cut: the transaction rolls back, never half. A
       // rebalance does not cut it: the fence orders it before the partition's new owner, and a
       // transaction that already sent its dead letters must commit, or they would be sent twice.
       const cut = () => {
         if (isRebalance(signal.reason)) return;
-        this.releaseActive(new Error('sink stopping'));
+        release(new Error('sink stopping'));
       };
       signal.addEventListener('abort', cut, { once: true });
       try {
-        client = await this.copyPool!.connect().catch((err: unknown) => {
+        held.client = await this.copyPool!.connect().catch((err: unknown) => {
           // no SQLSTATE from a connect: the server is not there (refused, timed out)
           const e = classify(err, { component: 'postgresql', topic: this.topic, partition });
           throw e.key === 'INTERNAL' ? new ProteaError('DB_UNAVAILABLE', e.message, e.context, { cause: err }) : e;
         });
-        this.active = { client, released: false };
-        if (signal.aborted) throw signal.reason;
-        const result = await writeBatch(client, this.sinkName, this.mapping, { topic: this.topic, partition, expected, next, records: todo }, {
+        if (signal.aborted) throw signal.reason; // aborted while connecting: nothing begun
+        const result = await writeBatch(held.client, this.sinkName, this.mapping, { topic: this.topic, partition, expected, next, records: todo }, {
           sendDeadLetters: (letters) => this.sendDeadLetters(letters),
           clusterId: this.clusterId,
           ...(this.opts.fault ? { fault: this.opts.fault } : {}),
         });
-        this.releaseActive();
+        release();
         state.expected = next;
         const m = this.metrics;
         m.batches++;
@@ -705,10 +740,10 @@ export class SinkRunner<T> {
         emitStageEvent({ type: 'batch', stage: this.stage, topic: this.topic, partition, records: todo.length, seconds: result.ms / 1000, outputs: { postgresql: result.written } });
         return 'done';
       } catch (err) {
-        if (signal.aborted) throw signal.reason;
-        const e = classifySinkError(err, { topic: this.topic, partition }, client);
+        const e = classifySinkError(err, { topic: this.topic, partition }, held.client);
         // a fenced transaction ended cleanly; after anything else the connection is not trusted
-        this.releaseActive(e.key === 'SINK_FENCED' ? undefined : e);
+        release(e.key === 'SINK_FENCED' ? undefined : e);
+        if (signal.aborted) throw signal.reason;
         if (e.key === 'SINK_FENCED') {
           this.metrics.fenced++;
           this.runtime.log.warn({ partition, expected: String(expected), stored: e.context.stored }, 'fenced: another writer moved the partition on; rereading the stored offset');
@@ -719,18 +754,9 @@ export class SinkRunner<T> {
         throw e;
       } finally {
         signal.removeEventListener('abort', cut);
-        this.releaseActive();
+        release();
       }
     }, { signal, partition, classify: (err) => classifySinkError(err, { topic: this.topic, partition }), counted: this.countRetry });
-  }
-
-  private releaseActive(err?: Error): void {
-    const a = this.active;
-    this.active = undefined;
-    if (a && !a.released) {
-      a.released = true;
-      a.client.release(err);
-    }
   }
 
   private async sendDeadLetters(letters: readonly DeadLetter<T>[]): Promise<void> {

@@ -37,6 +37,7 @@ t.test('invalid values fail with PROTEA_ERR_CONFIG_INVALID naming the variable',
     [{ PROTEA_LOG_LEVEL: 'loud' }, 'PROTEA_LOG_LEVEL', /one of/],
     [{ PROTEA_TOPIC_NAMESPACE: 'bad name' }, 'PROTEA_TOPIC_NAMESPACE', /topic names/],
     [{ PROTEA_EMBED_PARTITIONS_AT_ONCE: '0' }, 'PROTEA_EMBED_PARTITIONS_AT_ONCE', /at least 1/],
+    [{ PROTEA_SINK_PARTITIONS_AT_ONCE: '0' }, 'PROTEA_SINK_PARTITIONS_AT_ONCE', /at least 1/],
   ];
   for (const [env, field, why] of cases) {
     const err = t.throws(() => loadConfig(env)) as unknown as ProteaError;
