@@ -6,7 +6,7 @@
 // see our types, hooks (assigned, revoked, crashed) and errors only; the
 // client library's types, events and errors stay in these modules, so
 // replacing the client touches them alone.
-import type { Consumer, EachBatchPayload } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders } from 'kafkajs';
 import { ProteaError, classify } from './errors.js';
 import { createKafkaClient, type KafkaClient } from './kafka-client.js';
 import { AvroRegistry } from './schema-registry.js';
@@ -63,6 +63,20 @@ export interface TopicConsumerOptions {
 
 // The client's error types that mean this member lost its partitions.
 const MEMBERSHIP_LOST = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
+
+/** A fetched message's headers as strings (a repeated header's values joined with ','); a new object per record. */
+function headersOf(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  for (const k of Object.keys(headers)) {
+    const v = headers[k];
+    const text = Array.isArray(v) ? v.map(String).join(',') : String(v ?? '');
+    // a header named __proto__ is an own property, as Object.fromEntries made it (assignment would set the prototype)
+    if (k === '__proto__') Object.defineProperty(out, k, { value: text, enumerable: true, writable: true, configurable: true });
+    else out[k] = text;
+  }
+  return out;
+}
 
 function membershipLost(err: unknown): boolean {
   return MEMBERSHIP_LOST.has((err as { type?: string } | null)?.type ?? '');
@@ -137,20 +151,26 @@ export class TopicConsumer<T> {
           batch.messages.map((m) => m.value),
           (i) => ({ topic: batch.topic, partition: batch.partition, offset: batch.messages[i]!.offset }),
         );
-        const records = batch.messages.map((m, i): IncomingRecord<T> => {
-          const base = {
+        // one object per record, built in place (no base object spread into a second one)
+        const records: IncomingRecord<T>[] = [];
+        for (let i = 0; i < batch.messages.length; i++) {
+          const m = batch.messages[i]!;
+          const record: IncomingRecord<T> = {
             topic: batch.topic,
             partition: batch.partition,
             offset: m.offset,
             key: m.key ? m.key.toString('utf8') : null,
             raw: m.value,
-            headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.map(String).join(',') : String(v ?? '')])),
+            headers: headersOf(m.headers),
             timestamp: m.timestamp,
+            value: undefined,
           };
-          if (!m.value) return { ...base, value: undefined, error: new ProteaError('AVRO_DECODE_FAILED', 'record has no value (tombstone)', { topic: batch.topic, partition: batch.partition, offset: m.offset }) };
           const value = decoded[i];
-          return value instanceof ProteaError ? { ...base, value: undefined, error: value } : { ...base, value };
-        });
+          if (!m.value) record.error = new ProteaError('AVRO_DECODE_FAILED', 'record has no value (tombstone)', { topic: batch.topic, partition: batch.partition, offset: m.offset });
+          else if (value instanceof ProteaError) record.error = value;
+          else record.value = value;
+          records.push(record);
+        }
         const last = batch.messages[batch.messages.length - 1]!;
         const ourHeartbeat = async (): Promise<void> => {
           try {

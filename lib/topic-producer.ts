@@ -1,10 +1,11 @@
 // A typed producer: values are Avro-encoded through the registry under the
 // topic's `<topic>-value` subject, keys are UTF-8 strings, sends are batched.
 // Part of the Kafka seam (see kafka-client.ts): no kafkajs type leaves it.
-import type { Producer } from 'kafkajs';
-import { CompressionTypes, Partitioners } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
+import { CompressionTypes } from 'kafkajs';
 import { ProteaError, classify } from './errors.js';
 import { createKafkaClient, type KafkaClient } from './kafka-client.js';
+import { createJavaCompatiblePartitioner } from './partitioner.js';
 import { AvroRegistry } from './schema-registry.js';
 
 /** Messages per kafkajs send() call. */
@@ -52,7 +53,8 @@ export class TopicProducer {
     const kafka = opts.kafka ?? createKafkaClient();
     this.registry = opts.registry ?? new AvroRegistry();
     // The Java client's murmur2 partitioner: a key lands on the same partition whoever produces it.
-    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: opts.idempotent ?? false, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    // Ours chooses as kafkajs's DefaultPartitioner does, without its per-message allocations (lib/partitioner.ts).
+    this.producer = kafka.producer({ createPartitioner: createJavaCompatiblePartitioner, idempotent: opts.idempotent ?? false, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   }
 
   async connect(): Promise<void> {
@@ -72,12 +74,15 @@ export class TopicProducer {
     const subject = `${topic}-value`;
     // one schema lookup for the batch, then each value encoded synchronously
     const values = await this.registry.encodeMany(subject, records.map((r) => r.value), { topic });
-    const messages = records.map((r, i) => ({
-      key: r.key,
-      value: values[i]!,
-      ...(r.headers ? { headers: r.headers } : {}),
-      ...(r.partition === undefined ? {} : { partition: r.partition }),
-    }));
+    // one object per record (no spread temporaries); headers and partition only when given, as before
+    const messages: (Message & { value: Buffer })[] = [];
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const m: Message & { value: Buffer } = { key: r.key, value: values[i]! };
+      if (r.headers) m.headers = r.headers;
+      if (r.partition !== undefined) m.partition = r.partition;
+      messages.push(m);
+    }
     try {
       // kafkajs 2.2.4 groups one send()'s messages by partition in O(n^2): send
       // in chunks. No compression: gzip cost more CPU than the bytes it saved on

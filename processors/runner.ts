@@ -299,11 +299,12 @@ class ProcessorRunner<TIn> implements ProcessorHandle {
   }
 
   private async sendGrouped(outputs: readonly ProcessorOutput[]): Promise<void> {
-    const groups = new Map<string, { key: string; value: unknown; headers?: Record<string, string> }[]>();
+    // the outputs go as they are (TopicProducer.send reads key, value and headers; no copy per record)
+    const groups = new Map<string, ProcessorOutput[]>();
     for (const o of outputs) {
       let g = groups.get(o.topic);
       if (!g) groups.set(o.topic, (g = []));
-      g.push(o.headers ? { key: o.key, value: o.value, headers: o.headers } : { key: o.key, value: o.value });
+      g.push(o);
     }
     await Promise.all([...groups].map(([topic, recs]) => this.runtime.producer.send(topic, recs)));
   }

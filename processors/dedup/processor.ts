@@ -59,20 +59,22 @@ function isIngestFasta(v: unknown): v is IngestFastaRecord {
  */
 export function dedupTransform(records: readonly DedupInput[], topics: DedupTopics, opts: DedupTransformOptions = {}): TransformResult[] {
   const seen = new Set<string>();
+  const normOpts = opts.maxSequenceLength === undefined ? {} : { maxLength: opts.maxSequenceLength };
+  // the error contexts (where, at) are built only for a rejected record: no objects per accepted one
+  const where = (rec: DedupInput) => ({ topic: rec.topic, partition: rec.partition, offset: rec.offset });
+  const at = (rec: DedupInput, v: IngestFastaRecord) => ({ ...where(rec), file: v.source_file, line: v.line });
   return records.map((rec): TransformResult => {
-    const where = { topic: rec.topic, partition: rec.partition, offset: rec.offset };
     const v = rec.value;
     if (!isIngestFasta(v)) {
-      return new ProteaError('PROCESSOR_FAILED', 'the record is not an IngestFastaRecord (header, sequence or job_id missing)', where);
+      return new ProteaError('PROCESSOR_FAILED', 'the record is not an IngestFastaRecord (header, sequence or job_id missing)', where(rec));
     }
-    const at = { ...where, file: v.source_file, line: v.line };
     const header = parseFastaHeader(v.header);
     if (header.accession === '') {
-      return new ProteaError('PROCESSOR_FAILED', 'the FASTA header has no accession', { ...at, field: 'header' });
+      return new ProteaError('PROCESSOR_FAILED', 'the FASTA header has no accession', { ...at(rec, v), field: 'header' });
     }
-    const norm = normaliseSequence(v.sequence, opts.maxSequenceLength === undefined ? {} : { maxLength: opts.maxSequenceLength });
+    const norm = normaliseSequence(v.sequence, normOpts);
     if (!norm.ok) {
-      return new ProteaError('SEQUENCE_INVALID', norm.reason, { ...at, field: 'sequence', accession: header.accession, ...(norm.position === undefined ? {} : { position: norm.position }) });
+      return new ProteaError('SEQUENCE_INVALID', norm.reason, { ...at(rec, v), field: 'sequence', accession: header.accession, ...(norm.position === undefined ? {} : { position: norm.position }) });
     }
     const md5 = md5Hex(norm.sequence);
     const length = norm.sequence.length;

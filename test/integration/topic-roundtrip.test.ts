@@ -3,6 +3,7 @@
 // decoded back equal. A fresh topic namespace isolates the run.
 import t from 'tap';
 import { withAdmin } from '../../lib/kafka-client.js';
+import { partitionForKey } from '../../lib/partitioner.js';
 import { AvroRegistry } from '../../lib/schema-registry.js';
 import type { IncomingRecord } from '../../lib/topic-consumer.js';
 import { TopicProducer } from '../../lib/topic-producer.js';
@@ -47,12 +48,12 @@ t.test('topics create makes every catalogue topic with its partitions and cleanu
 
 t.test('a record of every topic round-trips through the real registry and broker, decoded equal', async (t) => {
   const producer = new TopicProducer();
-  const expected = new Map<string, { key: string; value: unknown }>();
+  const expected = new Map<string, { key: string; value: unknown; partitions: number }>();
   for (const spec of TOPICS) {
     const topic = topicName(spec, namespace);
     const value = exampleRecord(spec.valueSchema);
     const key = `k-${spec.id}`;
-    expected.set(topic, { key, value });
+    expected.set(topic, { key, value, partitions: spec.partitions });
     await producer.send(topic, [{ key, value, headers: { 'protea-test': spec.id } }]);
   }
   await producer.disconnect();
@@ -67,11 +68,12 @@ t.test('a record of every topic round-trips through the real registry and broker
     { groupId: `${namespace}-roundtrip`, timeoutMs: 90_000, progress: () => `got ${seen.size} of ${names.length} topics` },
   );
 
-  for (const [topic, { key, value }] of expected) {
+  for (const [topic, { key, value, partitions }] of expected) {
     const got = seen.get(topic);
     t.ok(got, `${topic}: consumed`);
     t.equal(got?.error, undefined, `${topic}: decoded without error`);
     t.equal(got?.key, key, `${topic}: key`);
+    t.equal(got?.partition, partitionForKey(key, partitions), `${topic}: on the key's murmur2 partition of ${partitions}`);
     t.equal(got?.headers['protea-test'], topic.slice(namespace.length + 1), `${topic}: headers kept`);
     t.same(got?.value, value, `${topic}: value decoded equal`);
   }
