@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProteaError } from './errors.js';
+import { COMPRESSIONS, type Compression } from './kafka-codecs.js';
 
 // lib/ in the sources, dist/lib/ once compiled: the project root is one or two levels up.
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -23,6 +24,7 @@ export const SETTINGS = {
   kafkaBrokers: { env: 'PROTEA_KAFKA_BROKERS', kind: 'list', default: '127.0.0.1:9092', doc: 'Kafka bootstrap servers, comma-separated host:port. The local stack listens on the first one.' },
   kafkaControllerPort: { env: 'PROTEA_KAFKA_CONTROLLER_PORT', kind: 'int', default: '9093', doc: 'KRaft controller port of the local stack broker.' },
   kafkaClientId: { env: 'PROTEA_KAFKA_CLIENT_ID', kind: 'string', default: 'protea', doc: 'Kafka client id prefix.' },
+  kafkaCompression: { env: 'PROTEA_KAFKA_COMPRESSION', kind: 'enum', default: 'none', values: COMPRESSIONS, doc: 'Compression of the record batches PROTEA\'s producers send: `none`, `gzip`, `snappy`, `lz4` or `zstd` (consumers read all five whatever this says). None by default: on a single node or over loopback the network is not what limits throughput, and every codec costs CPU on each send and again on each fetch, in every stage (gzip cost more than the bytes it saved, bench/RESULTS.md). Compress + decompress per ~420-byte FASTA record, 2 shared cores (bench/kafka-codecs.ts): lz4 ~2 µs CPU (61% of the bytes left), snappy ~6 µs (62%), zstd ~7 µs (37%), gzip ~20 µs (38%). lz4, or zstd where bytes count most, pays off where brokers are across a real network or disk is short.' },
   kafkaVersion: { env: 'PROTEA_KAFKA_VERSION', kind: 'string', default: '3.9.1', doc: 'Apache Kafka version the local stack fetches from Maven Central.' },
   registryUrl: { env: 'PROTEA_REGISTRY_URL', kind: 'url', default: 'http://127.0.0.1:8080/apis/ccompat/v7', doc: 'Confluent-compatible schema registry API (Apicurio: /apis/ccompat/v7).' },
   registryVersion: { env: 'PROTEA_REGISTRY_VERSION', kind: 'string', default: '3.0.9', doc: 'Apicurio Registry version the local stack fetches from Maven Central.' },
@@ -74,6 +76,7 @@ export interface Config {
   readonly kafkaBrokers: readonly string[];
   readonly kafkaControllerPort: number;
   readonly kafkaClientId: string;
+  readonly kafkaCompression: Compression;
   readonly kafkaVersion: string;
   readonly registryUrl: string;
   readonly registryVersion: string;

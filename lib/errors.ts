@@ -40,6 +40,7 @@ export const CATALOGUE = {
   KAFKA_REFUSED: entry('fatal', 500, 'The broker refused the request for good (authorization, a setting, an unknown topic); see the cause.'),
   KAFKA_PRODUCE_FAILED: entry('retry', 503, 'The broker could not take the records for now (leader moving, broker away); they are retried.'),
   KAFKA_PRODUCE_REFUSED: entry('fatal', 500, 'The broker refused the records for good (too large, not authorised, no such topic); see the cause.'),
+  KAFKA_CODEC_UNSUPPORTED: entry('fatal', 500, 'Records are compressed with a codec (snappy, lz4, zstd) whose package did not load in this process: reinstall with optional dependencies (`npm ci`) on a platform the package ships a binary for, or have the producers use another compression.type.'),
   REGISTRY_UNAVAILABLE: entry('retry', 503, 'Start the stack (`protea stack up`) or check PROTEA_REGISTRY_URL.'),
   REGISTRY_REJECTED: entry('fatal', 500, 'The registry refused the schema (compatibility or syntax); see the cause.'),
   SCHEMA_INVALID: entry('fatal', 500, 'Fix the .avsc file named in the message.'),
@@ -158,6 +159,8 @@ function kafkaConnectionFailure(cause: unknown, depth = 0): boolean {
  */
 export function classify(err: unknown, context: ErrorContext = {}): ProteaError {
   if (err instanceof ProteaError) return err;
+  // ours, thrown inside the client (a codec adapter) and wrapped by it
+  if ((err as { cause?: unknown } | null)?.cause instanceof ProteaError && ((err as { name?: string }).name ?? '').startsWith('Kafka')) return (err as { cause: ProteaError }).cause;
   const e = err as { name?: string; message?: string; code?: string; retriable?: boolean; status?: number; cause?: unknown };
   const message = e?.message ?? String(err);
   const name = e?.name ?? '';

@@ -2,9 +2,10 @@
 // topic-producer.ts it is the Kafka seam: no kafkajs type or value is imported
 // anywhere else (test/unit/kafka-seam.test.ts checks), so replacing the client
 // library (e.g. with @confluentinc/kafka-javascript) touches these modules only.
-import { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
+import kafkajs, { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
 import { config } from './config.js';
 import { ProteaError, classify } from './errors.js';
+import { COMPRESSION_IDS, NATIVE_COMPRESSIONS, codecUnsupported, loadCodec, loadFailure } from './kafka-codecs.js';
 import { logger } from './log.js';
 
 /** A connection factory to one cluster, shared by a stage's consumer, producer and admin calls. Opaque outside the seam. */
@@ -17,6 +18,26 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.INFO]: 'info',
   [logLevel.DEBUG]: 'debug',
 };
+
+// kafkajs ships gzip only; snappy, lz4 and zstd come from lib/kafka-codecs.ts,
+// registered process-wide once, here, before any client exists: every consumer
+// reads batches written with any of them. kafkajs looks the codec up per batch;
+// the adapter's package loads on the first lookup. A codec whose package cannot
+// load throws the client's "not implemented" error (which the client gives up
+// on at once, not retrying forever) carrying our KAFKA_CODEC_UNSUPPORTED as
+// its cause; topic-consumer.ts names the topic and partitions.
+// (Both are properties of the CommonJS exports that Node's named-import
+// detection does not see, hence the default import.)
+const NotImplemented = kafkajs.KafkaJSNotImplemented as unknown as new (message: string, options: { cause: unknown }) => Error;
+const codecs = kafkajs.CompressionCodecs as Record<number, () => unknown>;
+for (const name of NATIVE_COMPRESSIONS) {
+  codecs[COMPRESSION_IDS[name]] = () => {
+    const codec = loadCodec(name);
+    if (codec.ok) return codec.adapter;
+    const err = codecUnsupported(name, loadFailure(codec), undefined, codec.error);
+    throw new NotImplemented(err.message, { cause: err });
+  };
+}
 
 export interface KafkaClientOptions {
   brokers?: readonly string[];

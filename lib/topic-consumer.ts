@@ -9,6 +9,7 @@
 import type { Consumer, EachBatchPayload, IHeaders } from 'kafkajs';
 import { ProteaError, classify } from './errors.js';
 import { createKafkaClient, type KafkaClient } from './kafka-client.js';
+import { codecUnsupported, findCodecUnsupported } from './kafka-codecs.js';
 import { AvroRegistry } from './schema-registry.js';
 
 export interface IncomingRecord<T> {
@@ -89,6 +90,8 @@ export class TopicConsumer<T> {
   private readonly hooks: ConsumerHooks;
   /** true between a group join and the client's stop (a crash-restart or a disconnect) */
   private joined = false;
+  /** this member's partitions by topic, as of the last join */
+  private assignment: ReadonlyMap<string, readonly number[]> = new Map();
   /** how often a heartbeat is worth sending (the client sends at most one per interval) */
   readonly heartbeatIntervalMs: number;
 
@@ -110,6 +113,7 @@ export class TopicConsumer<T> {
       const payload = event.payload as { memberAssignment: Record<string, number[]> };
       const byTopic = new Map(Object.entries(payload.memberAssignment).map(([t, ps]) => [t, [...ps].sort((a, b) => a - b)] as const));
       this.joined = true;
+      this.assignment = byTopic;
       this.hooks.assigned?.(byTopic);
     });
     this.consumer.on(events.REBALANCING, () => this.hooks.revoked?.());
@@ -119,8 +123,15 @@ export class TopicConsumer<T> {
     });
     this.consumer.on(events.CRASH, (event) => {
       const { error, restart } = event.payload as { error: Error; restart: boolean };
-      this.hooks.crashed?.(classify(error, { component: 'kafka' }), restart);
+      this.hooks.crashed?.(this.codecError(error) ?? classify(error, { component: 'kafka' }), restart);
     });
+  }
+
+  /** A fetched batch in a codec whose package did not load: KAFKA_CODEC_UNSUPPORTED naming this member's partitions. */
+  private codecError(error: unknown): ProteaError | undefined {
+    const found = findCodecUnsupported(error);
+    if (!found) return undefined;
+    return codecUnsupported(String(found.context.codec), String(found.context.reason), this.assignment, found.cause);
   }
 
   async connect(topics: readonly string[], fromBeginning = true): Promise<void> {

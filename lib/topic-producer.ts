@@ -1,10 +1,11 @@
 // A typed producer: values are Avro-encoded through the registry under the
 // topic's `<topic>-value` subject, keys are UTF-8 strings, sends are batched.
 // Part of the Kafka seam (see kafka-client.ts): no kafkajs type leaves it.
-import type { Message, Producer } from 'kafkajs';
-import { CompressionTypes } from 'kafkajs';
+import type { CompressionTypes, Message, Producer } from 'kafkajs';
+import { config } from './config.js';
 import { ProteaError, classify } from './errors.js';
 import { createKafkaClient, type KafkaClient } from './kafka-client.js';
+import { COMPRESSIONS, COMPRESSION_IDS, loadCodec, loadFailure, type Compression } from './kafka-codecs.js';
 import { createJavaCompatiblePartitioner } from './partitioner.js';
 import { AvroRegistry } from './schema-registry.js';
 
@@ -42,14 +43,31 @@ export interface TopicProducerOptions {
    * absorb duplicates; in-flight requests are limited to 1 so order holds.
    */
   idempotent?: boolean;
+  /** Compression of the batches sent (default: PROTEA_KAFKA_COMPRESSION). */
+  compression?: Compression;
 }
 
 export class TopicProducer {
   private readonly producer: Producer;
   readonly registry: AvroRegistry;
   private connected = false;
+  /** The codec the batches are sent with. */
+  readonly compression: Compression;
+  private readonly codecId: CompressionTypes;
 
   constructor(opts: TopicProducerOptions = {}) {
+    this.compression = opts.compression ?? config().kafkaCompression;
+    if (this.compression !== 'none' && this.compression !== 'gzip') {
+      // fail at start-up, not on the first send
+      const codec = loadCodec(this.compression);
+      if (!codec.ok) {
+        throw new ProteaError('CONFIG_INVALID', `PROTEA_KAFKA_COMPRESSION=${this.compression}: ${loadFailure(codec)}`, {
+          field: 'PROTEA_KAFKA_COMPRESSION',
+          hint: `Install ${codec.package} with its platform binary (\`npm ci\` with optional dependencies), or set another codec (${COMPRESSIONS.filter((c) => c !== this.compression).join(', ')}).`,
+        }, { cause: codec.error });
+      }
+    }
+    this.codecId = COMPRESSION_IDS[this.compression] as CompressionTypes;
     const kafka = opts.kafka ?? createKafkaClient();
     this.registry = opts.registry ?? new AvroRegistry();
     // The Java client's murmur2 partitioner: a key lands on the same partition whoever produces it.
@@ -85,10 +103,11 @@ export class TopicProducer {
     }
     try {
       // kafkajs 2.2.4 groups one send()'s messages by partition in O(n^2): send
-      // in chunks. No compression: gzip cost more CPU than the bytes it saved on
-      // this path (bench/RESULTS.md).
+      // in chunks. Compressed as PROTEA_KAFKA_COMPRESSION says (none by
+      // default: gzip cost more CPU than the bytes it saved on loopback,
+      // bench/RESULTS.md).
       for (const chunk of chunks(messages, SEND_CHUNK, SEND_BYTES)) {
-        await this.producer.send({ topic, messages: chunk, compression: CompressionTypes.None, acks: -1 });
+        await this.producer.send({ topic, messages: chunk, compression: this.codecId, acks: -1 });
       }
     } catch (err) {
       throw produceError(err, topic);
@@ -100,7 +119,7 @@ export class TopicProducer {
     if (messages.length === 0) return;
     await this.connect();
     try {
-      await this.producer.send({ topic, messages, acks: -1 });
+      await this.producer.send({ topic, messages, compression: this.codecId, acks: -1 });
     } catch (err) {
       throw produceError(err, topic);
     }

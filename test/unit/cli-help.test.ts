@@ -40,7 +40,7 @@ t.test('the built protea binary prints help for a sub-command and fails clearly 
 
 t.test('every benchmark entry point parses its options with commander: --help, and an unknown option fails', async (t) => {
   // the entry points under bench/ (helpers such as common.ts, cli.ts, experiments.ts are not run on their own)
-  const entries = ['generate', 'ingest-fasta', 'ingest-gaf', 'sink-copy-vs-insert', 'sink-vs-kafka-connect', 'sink-statements', 'evaluate', 'cpuprofile-top', 'kmer-representation', 'embeddings-export', 'embed-onnx', 'embedder-stage', 'knn-search', 'align', 'api-latency', 'enricher', 'avro-codec', 'cafa3-loo', 'partitioner'];
+  const entries = ['generate', 'ingest-fasta', 'ingest-gaf', 'sink-copy-vs-insert', 'sink-vs-kafka-connect', 'sink-statements', 'evaluate', 'cpuprofile-top', 'kmer-representation', 'embeddings-export', 'embed-onnx', 'embedder-stage', 'knn-search', 'align', 'api-latency', 'enricher', 'avro-codec', 'kafka-codecs', 'cafa3-loo', 'partitioner'];
   for (const name of entries) {
     const file = path.join(PROJECT_ROOT, 'dist', 'bench', `${name}.js`);
     const help = spawnSync(process.execPath, [file, '--help'], { encoding: 'utf8' });

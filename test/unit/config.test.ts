@@ -11,6 +11,8 @@ t.test('defaults apply when the environment is empty, and the result is frozen',
   t.equal(cfg.registryUrl, 'http://127.0.0.1:8080/apis/ccompat/v7');
   t.equal(cfg.dbUrl, 'postgres://postgres@127.0.0.1:5432/protea');
   t.equal(cfg.kafkaControllerPort, 9093);
+  t.equal(cfg.kafkaCompression, 'none', 'no compression by default');
+  t.equal(loadConfig({ PROTEA_KAFKA_COMPRESSION: 'zstd' }).kafkaCompression, 'zstd');
   t.equal(cfg.stateDir, path.join(PROJECT_ROOT, '.protea'), 'state dir resolves against the project root');
   t.ok(Object.isFrozen(cfg), 'config is frozen');
   t.ok(Object.isFrozen(cfg.kafkaBrokers), 'lists are frozen too');
@@ -38,6 +40,8 @@ t.test('invalid values fail with PROTEA_ERR_CONFIG_INVALID naming the variable',
     [{ PROTEA_TOPIC_NAMESPACE: 'bad name' }, 'PROTEA_TOPIC_NAMESPACE', /topic names/],
     [{ PROTEA_EMBED_PARTITIONS_AT_ONCE: '0' }, 'PROTEA_EMBED_PARTITIONS_AT_ONCE', /at least 1/],
     [{ PROTEA_SINK_PARTITIONS_AT_ONCE: '0' }, 'PROTEA_SINK_PARTITIONS_AT_ONCE', /at least 1/],
+    [{ PROTEA_KAFKA_COMPRESSION: 'brotli' }, 'PROTEA_KAFKA_COMPRESSION', /expected one of none, gzip, snappy, lz4, zstd/],
+    [{ PROTEA_KAFKA_COMPRESSION: 'LZ4' }, 'PROTEA_KAFKA_COMPRESSION', /one of/],
   ];
   for (const [env, field, why] of cases) {
     const err = t.throws(() => loadConfig(env)) as unknown as ProteaError;
