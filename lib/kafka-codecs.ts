@@ -236,8 +236,6 @@ export function codecUnsupported(codec: string, reason: string, fetched: Readonl
     place = `a record batch of one of ${topics.map(([t, ps]) => `${t}[${ps.join(',')}]`).join(' ')}`;
     where = { topic: topics.map(([t]) => t).join(',') };
   }
-  const pkg = (CODEC_PACKAGES as Record<string, string>)[codec];
-  const others = COMPRESSIONS.filter((c) => c !== codec).join(', ');
   return new ProteaError(
     'KAFKA_CODEC_UNSUPPORTED',
     `${place} is ${codec}-compressed, and this process cannot decompress ${codec}: ${reason}`,
@@ -246,12 +244,16 @@ export function codecUnsupported(codec: string, reason: string, fetched: Readonl
       codec,
       reason,
       ...where,
-      ...(pkg === undefined
-        ? {}
-        : { hint: `Install ${pkg} with its platform binary (\`npm ci\`, optional dependencies included, on a platform the package ships a binary for), or have the topic's producers use another compression.type (${others}).` }),
+      ...((NATIVE_COMPRESSIONS as readonly string[]).includes(codec) ? { hint: codecInstallHint(codec as NativeCompression) } : {}),
     },
     cause === undefined ? undefined : { cause },
   );
+}
+
+/** What to do about a codec whose package did not load: install it, or have the producers use another codec. */
+export function codecInstallHint(codec: NativeCompression, producers = "the topic's producers"): string {
+  const others = COMPRESSIONS.filter((c) => c !== codec).join(', ');
+  return `Install ${CODEC_PACKAGES[codec]} with its platform binary (\`npm ci\`, optional dependencies included, on a platform the package ships a binary for), or have ${producers} use another compression.type (${others}).`;
 }
 
 /** The reason a codec's package did not load, for codecUnsupported. */

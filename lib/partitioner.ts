@@ -186,7 +186,7 @@ export function createJavaCompatiblePartitioner(): Partition {
     if (message.partition !== null && message.partition !== undefined) return message.partition;
     const numPartitions = partitionMetadata.length;
     const key = message.key;
-    if (key !== null && key !== undefined) return (murmur2(key) & 0x7fffffff) % numPartitions;
+    if (key !== null && key !== undefined) return partitionForKey(key, numPartitions);
     // no key: the next partition with a leader, round robin (a 32-bit counter; only its low 31 bits are used)
     let counter = counters.get(topic);
     if (counter === undefined) counter = randomBytes(4).readUInt32BE(0);

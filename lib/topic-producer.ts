@@ -5,7 +5,7 @@ import type { CompressionTypes, Message, Producer } from 'kafkajs';
 import { config } from './config.js';
 import { ProteaError, classify } from './errors.js';
 import { createKafkaClient, type KafkaClient } from './kafka-client.js';
-import { COMPRESSIONS, COMPRESSION_IDS, loadCodec, loadFailure, type Compression } from './kafka-codecs.js';
+import { COMPRESSION_IDS, codecInstallHint, loadCodec, loadFailure, type Compression } from './kafka-codecs.js';
 import { createJavaCompatiblePartitioner } from './partitioner.js';
 import { AvroRegistry } from './schema-registry.js';
 
@@ -63,7 +63,7 @@ export class TopicProducer {
       if (!codec.ok) {
         throw new ProteaError('CONFIG_INVALID', `PROTEA_KAFKA_COMPRESSION=${this.compression}: ${loadFailure(codec)}`, {
           field: 'PROTEA_KAFKA_COMPRESSION',
-          hint: `Install ${codec.package} with its platform binary (\`npm ci\` with optional dependencies), or set another codec (${COMPRESSIONS.filter((c) => c !== this.compression).join(', ')}).`,
+          hint: codecInstallHint(this.compression, 'PROTEA_KAFKA_COMPRESSION'),
         }, { cause: codec.error });
       }
     }

@@ -21,6 +21,7 @@ import { sleep, until } from '../helpers/poll.js';
 import { logEnd } from '../helpers/read-topics.js';
 import { seededRandom, testRandom } from '../helpers/seeded-random.js';
 import { randomSequence, sequenceRecord } from '../helpers/sequences.js';
+import { storedOffsets } from '../helpers/sink-concurrency.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = path.join(ROOT, 'bin', 'protea.js');
@@ -183,8 +184,7 @@ t.test('SIGKILLed inside transactions and from outside, restarted, rebalanced: e
   let stored = new Map<number, bigint>();
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const rows = await adminQuery<{ partition: number; next: string }>(url, 'SELECT partition, next_offset::text AS next FROM sink_offsets WHERE sink = $1 AND topic = $2', ['sequences', TOPIC]);
-    stored = new Map(rows.map((r) => [r.partition, BigInt(r.next)]));
+    stored = await storedOffsets(url, 'sequences', TOPIC);
     if ([...end].every(([p, high]) => stored.get(p) === high)) break;
     if (Date.now() > deadline) {
       t.fail(`not caught up: end ${[...end].map(([p, o]) => `${p}:${o}`).join(' ')} stored ${[...stored].map(([p, o]) => `${p}:${o}`).join(' ')}`);
